@@ -1,0 +1,1 @@
+"""netauto: network planning and SDN configuration automation for government extranets."""

@@ -1,0 +1,106 @@
+"""The `netauto` command. The only place that turns exceptions into messages and exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from netauto.cli.output import print_diagnostics, print_plan_summary
+from netauto.errors import InventoryError, NetautoError
+from netauto.example.synth import SynthSize, write_synthetic_inventory
+from netauto.pipeline import PlanResult, build_plan, plan_and_lock
+from netauto.plan.export import plan_json
+from netauto.plan.lock import lock_is_current
+
+DEFAULT_INVENTORY = Path("inventory/qingpu")
+
+app = typer.Typer(
+    help="Plan, validate and automate a dual-plane government extranet from one YAML source of truth.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+example_app = typer.Typer(help="Generate example inventories.", no_args_is_help=True)
+app.add_typer(example_app, name="example")
+
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
+
+T = TypeVar("T")
+InventoryPath = Annotated[Path, typer.Argument(help="Inventory folder (or single YAML file).")]
+
+
+def run_guarded(action: Callable[[], T]) -> T:
+    """Run a command body; a NetautoError becomes `Error: …` on stderr and its exit code."""
+    try:
+        return action()
+    except InventoryError as exc:
+        print_diagnostics(stderr, exc.diagnostics)
+        stderr.print(f"Error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    except NetautoError as exc:
+        stderr.print(f"Error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+
+
+@app.command()
+def validate(path: InventoryPath = DEFAULT_INVENTORY) -> None:
+    """Check the inventory: syntax, schema, references, pools, SID structure, allocations. Writes nothing."""
+    result = run_guarded(lambda: build_plan(path))
+    print_diagnostics(stderr, result.warnings)
+    plan = result.plan
+    stdout.print(
+        f"{path}: valid — {len(plan.sites)} sites, {len(plan.devices)} devices, {len(plan.links)} links, "
+        f"{len(plan.vpns)} VPNs, {len(plan.dedicated_networks)} dedicated networks",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command()
+def plan(
+    path: InventoryPath = DEFAULT_INVENTORY,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as stable JSON on stdout.")] = False,
+    frozen: Annotated[
+        bool, typer.Option("--frozen", help="Fail instead of changing the allocation lock (for CI).")
+    ] = False,
+) -> None:
+    """Expand sites into devices and links, allocate addresses and SIDs, record them in the lock file."""
+    result: PlanResult = run_guarded(lambda: _plan(path, frozen))
+    print_diagnostics(stderr, result.warnings)
+    if as_json:
+        sys.stdout.write(plan_json(result.plan))
+    else:
+        print_plan_summary(stdout, result)
+
+
+def _plan(path: Path, frozen: bool) -> PlanResult:
+    if not frozen:
+        return plan_and_lock(path)
+    result = build_plan(path)
+    if lock_is_current(result.lock):
+        return result
+    raise NetautoError(f"{result.lock.path} would change; run `netauto plan {path}` and commit the lock file")
+
+
+@example_app.command("synth")
+def synth(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the inventory into.")],
+    towns: Annotated[int, typer.Option(min=1, help="Number of towns.")] = 20,
+    villages_per_town: Annotated[int, typer.Option(min=0, help="Villages hanging off each town.")] = 20,
+    bureaus: Annotated[int, typer.Option(min=0, help="Number of bureaus (dual-homed to the core).")] = 40,
+    core_sites: Annotated[int, typer.Option(min=2, help="Number of core sites (2 devices each).")] = 2,
+) -> None:
+    """Write a valid synthetic inventory of any size, for what-if planning and benchmarks."""
+    size = SynthSize(towns=towns, villages_per_town=villages_per_town, bureaus=bureaus, core_sites=core_sites)
+    written = run_guarded(lambda: write_synthetic_inventory(output, size))
+    stdout.print(f"wrote {written} files to {output} ({size.device_count} devices)", markup=False, highlight=False)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,68 @@
+"""Human output of the CLI (rich): diagnostics and the plan summary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+from netauto.errors import Diagnostic
+from netauto.pipeline import PlanResult
+from netauto.plan.export import summary
+
+
+def print_diagnostics(console: Console, diagnostics: Iterable[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        console.print(diagnostic.render(), markup=False, highlight=False)
+
+
+def print_plan_summary(console: Console, result: PlanResult) -> None:
+    plan = result.plan
+    counts = summary(plan)
+    console.print(f"[bold]{plan.name}[/] ({plan.network}) — AS {plan.asn}, transport {plan.transport}, "
+                  f"planes {', '.join(plan.planes)}, {counts['users']} users")
+    console.print(_table("Sites per class", ("class", "sites"), counts["sites_per_class"].items()))
+    console.print(_table("Devices per role", ("role", "devices"), counts["devices_per_role"].items()))
+    console.print(_table("Devices per platform", ("platform", "devices"), counts["devices_per_platform"].items()))
+    console.print(
+        _table(
+            "Links per class",
+            ("class", "links", "capacity each (Gbit/s)", "total (Gbit/s)"),
+            ((name, c["count"], _gbps(c["capacity_gbps"]), _gbps(c["total_gbps"])) for name, c in counts["links_per_class"].items()),
+        )
+    )
+    console.print(_table("Allocations", ("kind", "count"), counts["allocations"].items()))
+    console.print(_table("Dedicated networks", ("level/mode", "networks"), counts["dedicated_networks"].items()))
+    _print_changes(console, result)
+
+
+def _print_changes(console: Console, result: PlanResult) -> None:
+    changes = result.changes
+    parts = []
+    for label, table in (("new", changes.new), ("changed", changes.changed), ("retired", changes.retired), ("restored", changes.restored)):
+        counted = [f"{len(keys)} {kind}" for kind, keys in table.items() if keys]
+        if counted:
+            parts.append(f"{label}: {', '.join(counted)}")
+    console.print("Allocation changes — " + ("; ".join(parts) if parts else "none (every allocation kept)"))
+    for kind, keys in changes.retired.items():
+        for key in keys:
+            console.print(f"  retired {kind[:-1]} {key}: its allocations stay reserved in the lock", markup=False)
+    for kind, keys in changes.changed.items():
+        for key in keys:
+            console.print(f"  changed {kind[:-1]} {key}", markup=False)
+    lock_state = "written" if result.lock_written else "unchanged"
+    console.print(f"Lock file {result.lock.path}: {lock_state}", markup=False, highlight=False)
+
+
+def _table(title: str, headers: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="right" if i else "left")
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    return table
+
+
+def _gbps(value: float) -> str:
+    return f"{value:g}"

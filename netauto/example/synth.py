@@ -1,0 +1,156 @@
+"""Valid synthetic inventories of any size, shaped like the Qingpu network (for what-if and benchmarks)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from netauto.errors import NetautoError
+
+TOWN_PLATFORMS = ("huawei_vrp", "h3c_comware")
+CORE_PLATFORMS = ("huawei_vrp", "cisco_iosxr")
+
+
+@dataclass(frozen=True)
+class SynthSize:
+    towns: int
+    villages_per_town: int
+    bureaus: int
+    core_sites: int = 2
+
+    @property
+    def device_count(self) -> int:
+        """Core (2 per site) + town PEs + bureau CEs + village CEs + cloud PE + upstream."""
+        return 2 * self.core_sites + self.towns + self.bureaus + self.towns * self.villages_per_town + 2
+
+    @property
+    def link_count(self) -> int:
+        core = 2 * self.core_sites
+        return core * (core - 1) // 2 + 2 * (self.towns + self.bureaus + 2) + self.towns * self.villages_per_town
+
+
+def write_synthetic_inventory(folder: Path, size: SynthSize) -> int:
+    """Write the inventory files into `folder` (created if needed); returns how many were written."""
+    if folder.exists() and any(folder.iterdir()):
+        raise NetautoError(f"{folder} is not empty; choose a new folder for the synthetic inventory")
+    folder.mkdir(parents=True, exist_ok=True)
+    documents = {
+        "network.yaml": {"network": _network(size)},
+        "planes.yaml": {"planes": PLANES},
+        "classes.yaml": {"link_classes": LINK_CLASSES, "site_classes": SITE_CLASSES},
+        "sites-core.yaml": {"sites": _core_sites(size)},
+        "sites-towns.yaml": {"sites": _towns(size)},
+        "sites-bureaus.yaml": {"sites": _bureaus(size)},
+        "sites-villages.yaml": {"sites": _villages(size)},
+        "vpns.yaml": {"vpns": VPNS},
+        "demands.yaml": {"demands": DEMANDS},
+    }
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    for name, document in documents.items():
+        text = yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True, width=120)
+        (folder / name).write_text(text, encoding="utf-8")
+    return len(documents)
+
+
+def _bits_for(count: int) -> int:
+    return max(1, math.ceil(math.log2(count + 2)))
+
+
+def _network(size: SynthSize) -> dict[str, Any]:
+    loopback_len = 32 - _bits_for(size.device_count)
+    p2p_len = 32 - _bits_for(2 * size.link_count)
+    if loopback_len < 12 or p2p_len < 12:
+        raise NetautoError(f"{size.device_count} devices do not fit the synthetic address plan (at most ~500,000)")
+    return {
+        "id": "synthetic",
+        "name": f"Synthetic extranet ({size.device_count} devices)",
+        "asn": 65000,
+        "igp": {"protocol": "isis", "level": 2, "area": "49.0001"},
+        "transport": "srv6",
+        "pools": {
+            "loopback_v4": f"10.0.0.0/{loopback_len}",
+            "loopback_v6": "fd00:0:1::/64",
+            "p2p_v4": f"10.128.0.0/{p2p_len}",
+            "p2p_v6": "fd00:0:2::/64",
+        },
+        "srv6": {"locator_pool": "fcbb:bb00::/24", "block_len": 32, "node_len": 16, "function_len": 16},
+    }
+
+
+def _core_sites(size: SynthSize) -> list[dict[str, Any]]:
+    sites = [
+        {"id": f"core-{i:02d}", "name": f"Core {i}", "class": "core", "platform": CORE_PLATFORMS[i % 2]}
+        for i in range(1, size.core_sites + 1)
+    ]
+    sites.append({"id": "cloud", "name": "Government cloud", "class": "cloud"})
+    sites.append({"id": "municipal", "name": "Municipal extranet", "class": "upstream"})
+    return sites
+
+
+def _towns(size: SynthSize) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"town-{t:04d}",
+            "name": f"Town {t}",
+            "class": "town",
+            "platform": TOWN_PLATFORMS[t % 2],
+            "users": 200,
+            "uplinks": [{"srlg": [f"town-{t:04d}-route-a"]}, {"srlg": [f"town-{t:04d}-route-b"]}],
+        }
+        for t in range(1, size.towns + 1)
+    ]
+
+
+def _bureaus(size: SynthSize) -> list[dict[str, Any]]:
+    return [{"id": f"bureau-{b:04d}", "name": f"Bureau {b}", "class": "bureau", "users": 150} for b in range(1, size.bureaus + 1)]
+
+
+def _villages(size: SynthSize) -> list[dict[str, Any]]:
+    return [
+        {"id": f"village-{t:04d}-{v:03d}", "class": "village", "parent": f"town-{t:04d}", "users": 20}
+        for t in range(1, size.towns + 1)
+        for v in range(1, size.villages_per_town + 1)
+    ]
+
+
+PLANES: list[dict[str, Any]] = [
+    {"id": "data", "name": "Data plane", "flex_algo": 128, "affinity": "PLANE-DATA", "affinity_bit": 1, "color": 128, "backup": "video"},
+    {"id": "video", "name": "Video plane", "flex_algo": 129, "affinity": "PLANE-VIDEO", "affinity_bit": 2, "color": 129, "backup": "data"},
+]
+
+LINK_CLASSES: list[dict[str, Any]] = [
+    {"id": "core", "capacity_gbps": 200, "metric": 10},
+    {"id": "access-dual", "capacity_gbps": 10, "metric": 100},
+    {"id": "access-single", "capacity_gbps": 1, "metric": 1000},
+    {"id": "datacenter", "capacity_gbps": 100, "metric": 20},
+    {"id": "upstream", "capacity_gbps": 10, "metric": 100},
+]
+
+_DUAL = {"uplinks": 2, "attach_to": "core", "diversity": True}
+SITE_CLASSES: list[dict[str, Any]] = [
+    {"id": "core", "role": "core", "devices": 2, "device_prefix": "cr", "mesh_link_class": "core"},
+    {"id": "town", "role": "pe", "device_prefix": "pe", "link_class": "access-dual", "uplink_planes": [["data"], ["video"]], **_DUAL},
+    {"id": "bureau", "role": "ce", "device_prefix": "ce", "platform": "huawei_vrp", "link_class": "access-dual",
+     "uplink_planes": [["data"], ["video"]], **_DUAL},
+    {"id": "village", "role": "ce", "device_prefix": "ce", "platform": "huawei_vrp", "uplinks": 1,
+     "link_class": "access-single", "attach_to": "parent", "parent_class": "town"},
+    {"id": "cloud", "role": "pe", "device_prefix": "pe", "platform": "huawei_vrp", "link_class": "datacenter", **_DUAL},
+    {"id": "upstream", "role": "external", "device_prefix": "ext", "link_class": "upstream", **_DUAL},
+]
+
+VPNS: list[dict[str, Any]] = [
+    {"id": "public-data", "zone": "public", "plane": "data", "prefixes": ["172.16.0.0/12"]},
+    {"id": "public-video", "zone": "public", "plane": "video", "prefixes": ["100.64.0.0/16"]},
+    {"id": "internet", "zone": "internet", "plane": "data"},
+]
+
+DEMANDS: list[dict[str, Any]] = [
+    {"site_class": "town", "plane": "data", "gbps": 2.0},
+    {"site_class": "town", "plane": "video", "gbps": 1.5},
+    {"site_class": "bureau", "plane": "data", "gbps": 1.0},
+    {"site_class": "village", "plane": "data", "gbps": 0.1},
+]

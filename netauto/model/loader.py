@@ -1,0 +1,361 @@
+"""Read a folder of YAML files into one raw document plus a map from data paths to file positions.
+
+The loader never stops at the first problem: every file is read, every problem is collected.
+Scalars are resolved with YAML 1.2 core rules (``64512:10`` stays a string, ``no`` stays a string),
+because YAML 1.1's sexagesimal integers and yes/no booleans corrupt route targets and site ids.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from netauto.errors import Diagnostic, DiagnosticCollector, Location, NetautoError, did_you_mean
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+LIST_SECTIONS = (
+    "planes",
+    "link_classes",
+    "site_classes",
+    "sites",
+    "devices",
+    "links",
+    "vpns",
+    "dedicated_networks",
+    "demands",
+)
+MAPPING_SECTIONS = ("network",)
+KNOWN_SECTIONS = MAPPING_SECTIONS + LIST_SECTIONS
+YAML_SUFFIXES = (".yaml", ".yml")
+
+DataPath = tuple[str | int, ...]
+
+_INT = re.compile(r"[-+]?[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_SPECIAL_FLOATS = {".inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+
+
+@dataclass
+class SourceMap:
+    """Data path (as in the merged document) -> where it was written."""
+
+    positions: dict[DataPath, Location] = field(default_factory=dict)
+
+    def locate(self, path: DataPath) -> Location | None:
+        """The position of `path`, or of its nearest ancestor that was written down."""
+        for end in range(len(path), -1, -1):
+            found = self.positions.get(tuple(path[:end]))
+            if found is not None:
+                if end == len(path):
+                    return found
+                return Location(found.file, found.line, found.column, _extend_display(found.path, path[end:]))
+        return None
+
+
+@dataclass
+class RawInventory:
+    """The merged YAML document of an inventory folder, before any typing."""
+
+    root: Path
+    data: dict[str, Any]
+    source_map: SourceMap
+    files: list[Path]
+
+
+def display_path(parts: DataPath) -> str:
+    """Render a data path the way users write it.
+
+    >>> display_path(("sites", 3, "parent"))
+    'sites[3].parent'
+    >>> display_path(())
+    ''
+    """
+    return _extend_display("", parts)
+
+
+def _extend_display(prefix: str, parts: DataPath) -> str:
+    text = prefix
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def resolve_scalar(value: str, plain: bool) -> Any:
+    """Resolve a scalar by YAML 1.2 core-schema rules.
+
+    >>> resolve_scalar("64512:10", True)
+    '64512:10'
+    >>> resolve_scalar("no", True)
+    'no'
+    >>> resolve_scalar("200", True), resolve_scalar("1.5", True), resolve_scalar("true", True)
+    (200, 1.5, True)
+    >>> resolve_scalar("200", False)
+    '200'
+    """
+    if not plain:
+        return value
+    if value in _NULLS:
+        return None
+    if value in _BOOLS:
+        return _BOOLS[value]
+    if _INT.fullmatch(value):
+        return int(value, 0) if value[:2] in ("0x", "0o") else int(value)
+    if _FLOAT.fullmatch(value):
+        return float(value)
+    return _SPECIAL_FLOATS.get(value, value)
+
+
+class _FileReader:
+    """Turns one file's YAML node tree into Python data, recording positions and duplicate keys."""
+
+    def __init__(self, file: str, source_map: SourceMap, collector: DiagnosticCollector) -> None:
+        self.file = file
+        self.positions = source_map.positions
+        self.collector = collector
+
+    def location(self, node: yaml.Node, display: str) -> Location:
+        return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1, display)
+
+    def convert(self, node: yaml.Node, path: DataPath, display: str) -> Any:
+        self.positions[path] = self.location(node, display)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, display)
+        if isinstance(node, yaml.SequenceNode):
+            return [
+                self.convert(item, path + (i,), f"{display}[{i}]") for i, item in enumerate(node.value)
+            ]
+        return resolve_scalar(node.value, not node.style)
+
+    def _mapping(self, node: yaml.MappingNode, path: DataPath, display: str) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.convert_key(key_node, display)
+            if key in result:
+                first = self.positions[path + (key,)]
+                self.collector.add(
+                    Diagnostic(
+                        f"duplicate key '{key}' (first written at line {first.line})",
+                        self.location(key_node, _extend_display(display, (key,))),
+                        "YAML keeps only the last value of a repeated key; remove one of them",
+                    )
+                )
+                continue
+            child = _extend_display(display, (key,))
+            result[key] = self.convert(value_node, path + (key,), child)
+        return result
+
+    def convert_key(self, node: yaml.Node, display: str) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            self.collector.add(
+                Diagnostic("a mapping key must be a plain value", self.location(node, display))
+            )
+            return f"<complex key at line {node.start_mark.line + 1}>"
+        return str(node.value)
+
+
+def _read_text(path: Path, shown: str, collector: DiagnosticCollector) -> str | None:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        collector.add(
+            Diagnostic(
+                f"file is {size / 2**20:.1f} MiB, over the {MAX_FILE_BYTES // 2**20} MiB limit "
+                "for one inventory file",
+                Location(shown, 1, 1),
+                "split the inventory into several files in the folder (lists merge across files)",
+            )
+        )
+        return None
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _line_column(raw, exc.start)
+        collector.add(
+            Diagnostic(
+                f"not a UTF-8 text file (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                Location(shown, line, column),
+                "inventory files must be UTF-8 YAML; remove binary files from the inventory folder",
+            )
+        )
+        return None
+    if "\x00" in text:
+        line, column = _line_column(raw, raw.index(b"\x00"))
+        collector.add(
+            Diagnostic(
+                "not a text file (contains a NUL byte)",
+                Location(shown, line, column),
+                "inventory files must be UTF-8 YAML; remove binary files from the inventory folder",
+            )
+        )
+        return None
+    return text
+
+
+def _line_column(raw: bytes, offset: int) -> tuple[int, int]:
+    before = raw[:offset]
+    line_start = before.rfind(b"\n") + 1
+    return before.count(b"\n") + 1, offset - line_start + 1
+
+
+def _compose(text: str, shown: str, collector: DiagnosticCollector) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        hint = "fix the YAML syntax at this position"
+        if "\t" in problem or "'\\t'" in problem:
+            hint = "YAML does not allow tabs for indentation; indent with spaces"
+        location = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown, 1, 1)
+        collector.add(Diagnostic(f"YAML syntax error: {problem}", location, hint))
+    except yaml.YAMLError as exc:
+        collector.add(Diagnostic(f"YAML error: {exc}", Location(shown, 1, 1)))
+    return None
+
+
+def inventory_files(root: Path) -> list[Path]:
+    """The YAML files of an inventory: the file itself, or every *.yaml/*.yml below a folder."""
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise NetautoError(f"inventory not found: {root}")
+    files = sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and p.suffix in YAML_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+    if not files:
+        raise NetautoError(f"no *.yaml files in inventory folder {root}")
+    return files
+
+
+def load_inventory(root: Path, display_base: Path | None = None) -> RawInventory:
+    """Read and merge every file of an inventory; raise InventoryError listing every problem."""
+    collector = DiagnosticCollector(str(root))
+    source_map = SourceMap()
+    merged: dict[str, Any] = {}
+    first_seen: dict[str, Location] = {}
+    files = inventory_files(root)
+    for path in files:
+        shown = _shown(path, display_base)
+        text = _read_text(path, shown, collector)
+        if text is None:
+            continue
+        problems_before = len(collector.diagnostics)
+        node = _compose(text, shown, collector)
+        if len(collector.diagnostics) > problems_before:
+            continue
+        if node is None:
+            collector.add(
+                Diagnostic(
+                    "file is empty",
+                    Location(shown, 1, 1),
+                    f"add one of the sections {', '.join(KNOWN_SECTIONS)}, or delete the file",
+                )
+            )
+            continue
+        _merge_file(node, shown, merged, first_seen, source_map, collector)
+    collector.raise_if_errors()
+    return RawInventory(root=root, data=merged, source_map=source_map, files=files)
+
+
+def _shown(path: Path, display_base: Path | None) -> str:
+    if display_base is not None:
+        try:
+            return str(path.relative_to(display_base))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def _merge_file(
+    node: yaml.Node,
+    shown: str,
+    merged: dict[str, Any],
+    first_seen: dict[str, Location],
+    source_map: SourceMap,
+    collector: DiagnosticCollector,
+) -> None:
+    reader = _FileReader(shown, source_map, collector)
+    if not isinstance(node, yaml.MappingNode):
+        collector.add(
+            Diagnostic(
+                "the top level of an inventory file must be a mapping of sections",
+                reader.location(node, ""),
+                f"start the file with one of: {', '.join(KNOWN_SECTIONS)}",
+            )
+        )
+        return
+    seen_here: set[str] = set()
+    for key_node, value_node in node.value:
+        section = reader.convert_key(key_node, "")
+        location = reader.location(key_node, section)
+        if section in seen_here:
+            collector.add(Diagnostic(f"duplicate key '{section}'", location, "merge the two sections into one"))
+            continue
+        seen_here.add(section)
+        if section not in KNOWN_SECTIONS:
+            collector.add(Diagnostic(f"unknown section '{section}'", location, did_you_mean(section, KNOWN_SECTIONS)))
+            continue
+        if section in MAPPING_SECTIONS:
+            _merge_mapping_section(section, value_node, location, reader, merged, first_seen, collector)
+        else:
+            _merge_list_section(section, value_node, location, reader, merged, collector)
+
+
+def _merge_mapping_section(
+    section: str,
+    node: yaml.Node,
+    location: Location,
+    reader: _FileReader,
+    merged: dict[str, Any],
+    first_seen: dict[str, Location],
+    collector: DiagnosticCollector,
+) -> None:
+    if section in first_seen:
+        first = first_seen[section]
+        collector.add(
+            Diagnostic(
+                f"section '{section}' is already defined at {first}",
+                location,
+                f"keep a single '{section}' section in the inventory",
+            )
+        )
+        return
+    first_seen[section] = location
+    merged[section] = reader.convert(node, (section,), section)
+
+
+def _merge_list_section(
+    section: str,
+    node: yaml.Node,
+    location: Location,
+    reader: _FileReader,
+    merged: dict[str, Any],
+    collector: DiagnosticCollector,
+) -> None:
+    if isinstance(node, yaml.ScalarNode) and resolve_scalar(node.value, not node.style) is None:
+        merged.setdefault(section, [])
+        return
+    if not isinstance(node, yaml.SequenceNode):
+        collector.add(
+            Diagnostic(
+                f"section '{section}' must be a list",
+                reader.location(node, section),
+                f"write each entry of '{section}' as '- key: value'",
+            )
+        )
+        return
+    items = merged.setdefault(section, [])
+    offset = len(items)
+    reader.positions.setdefault((section,), location)
+    for i, item in enumerate(node.value):
+        items.append(reader.convert(item, (section, offset + i), f"{section}[{i}]"))

@@ -1,0 +1,257 @@
+"""The source of truth as typed models (DESIGN §5). Field names are the YAML keys users write."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from netauto.addressing import (
+    check_ident,
+    check_isis_area,
+    check_route_distinguisher,
+    check_route_target,
+    parse_address,
+    parse_prefix,
+)
+
+Ident = Annotated[str, AfterValidator(check_ident)]
+AnyPrefix = Annotated[IPv4Network | IPv6Network, BeforeValidator(parse_prefix)]
+RouteTarget = Annotated[str, AfterValidator(check_route_target)]
+Role = Literal["core", "pe", "ce", "border", "external"]
+Transport = Literal["srv6", "mpls"]
+
+
+def _v4_prefix(value: object) -> IPv4Network:
+    prefix = parse_prefix(value)
+    if not isinstance(prefix, IPv4Network):
+        raise ValueError(f"'{value}' is an IPv6 prefix; this pool needs IPv4")
+    return prefix
+
+
+def _v6_prefix(value: object) -> IPv6Network:
+    prefix = parse_prefix(value)
+    if not isinstance(prefix, IPv6Network):
+        raise ValueError(f"'{value}' is an IPv4 prefix; this pool needs IPv6")
+    return prefix
+
+
+def _v4_address(value: object) -> IPv4Address:
+    address = parse_address(value)
+    if not isinstance(address, IPv4Address):
+        raise ValueError(f"'{value}' is not an IPv4 address")
+    return address
+
+
+def _v6_address(value: object) -> IPv6Address:
+    address = parse_address(value)
+    if not isinstance(address, IPv6Address):
+        raise ValueError(f"'{value}' is not an IPv6 address")
+    return address
+
+
+V4Prefix = Annotated[IPv4Network, BeforeValidator(_v4_prefix)]
+V6Prefix = Annotated[IPv6Network, BeforeValidator(_v6_prefix)]
+V4Address = Annotated[IPv4Address, BeforeValidator(_v4_address)]
+V6Address = Annotated[IPv6Address, BeforeValidator(_v6_address)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Igp(Model):
+    protocol: Literal["isis"] = "isis"
+    level: Literal[2] = 2
+    area: Annotated[str, AfterValidator(check_isis_area)] = "49.0001"
+
+
+class Pools(Model):
+    loopback_v4: V4Prefix
+    loopback_v6: V6Prefix
+    p2p_v4: V4Prefix
+    p2p_v6: V6Prefix
+
+
+class Srv6(Model):
+    """SID structure: block + node = locator; locator + function + argument <= 128 bits.
+
+    Each plane's block is `locator_pool` followed by the plane's flex-algo id, so a locator
+    names its plane (fcbb:bb80::/32 is flex-algo 128).
+    """
+
+    locator_pool: V6Prefix
+    block_len: int = Field(32, ge=8, le=120)
+    node_len: int = Field(16, ge=1, le=64)
+    function_len: int = Field(16, ge=1, le=64)
+    argument_len: int = Field(0, ge=0, le=64)
+    usid: bool = False
+
+    @property
+    def locator_len(self) -> int:
+        return self.block_len + self.node_len
+
+
+class Network(Model):
+    id: Ident
+    name: str
+    asn: int = Field(ge=1, le=4294967295)
+    igp: Igp = Igp()
+    transport: Transport
+    pools: Pools
+    srv6: Srv6 | None = None
+    route_distinguisher: Literal["loopback", "asn"] = "loopback"
+    vpn_id_range: tuple[int, int] = (100, 4095)
+
+
+class Plane(Model):
+    id: Ident
+    name: str = ""
+    flex_algo: int
+    affinity: str
+    affinity_bit: int = Field(ge=0, le=255)
+    color: int = Field(ge=1, le=4294967295)
+    backup: Ident | None = None
+
+    @field_validator("flex_algo")
+    @classmethod
+    def _flex_algo_range(cls, value: int) -> int:
+        if not 128 <= value <= 255:
+            raise ValueError(f"flex-algo {value} is outside 128-255 (RFC 9350: 0-127 are reserved)")
+        return value
+
+
+class LinkClass(Model):
+    id: Ident
+    name: str = ""
+    capacity_gbps: float = Field(gt=0)
+    metric: int = Field(10, ge=1, le=16777215)
+
+
+class SiteClass(Model):
+    id: Ident
+    name: str = ""
+    role: Role
+    devices: int = Field(1, ge=1, le=16)
+    device_prefix: Ident
+    platform: str | None = None
+    model: str | None = None
+    uplinks: int = Field(0, ge=0, le=8)
+    link_class: Ident | None = None
+    attach_to: Ident | None = None
+    uplink_planes: list[list[Ident]] | None = None
+    diversity: bool = False
+    parent_class: Ident | None = None
+    mesh_link_class: Ident | None = None
+
+
+class Uplink(Model):
+    to: Ident | None = None
+    srlg: list[Ident] = []
+
+
+class Site(Model):
+    id: Ident
+    name: str = ""
+    site_class: Ident = Field(alias="class")
+    parent: Ident | None = None
+    platform: str | None = None
+    model: str | None = None
+    users: int = Field(0, ge=0)
+    uplinks: list[Uplink] | None = None
+    prefixes: dict[Ident, list[AnyPrefix]] = {}
+
+
+class DeviceOverride(Model):
+    """Pins or overrides attributes of a device the planner generates from a site."""
+
+    name: Ident
+    platform: str | None = None
+    model: str | None = None
+    loopback_v4: V4Address | None = None
+    loopback_v6: V6Address | None = None
+
+
+class ExplicitLink(Model):
+    """A link added by hand, or an override of a generated one (matched by its two ends)."""
+
+    a: Ident
+    b: Ident
+    link_class: Ident = Field(alias="class")
+    srlg: list[Ident] = []
+    metric: int | None = Field(None, ge=1, le=16777215)
+    planes: list[Ident] | None = None
+
+
+class RouteTargets(Model):
+    import_: list[RouteTarget] = Field(alias="import")
+    export: list[RouteTarget]
+
+
+class Vpn(Model):
+    id: Ident
+    name: str = ""
+    zone: Literal["public", "internet", "dedicated"]
+    plane: Ident
+    department: str | None = None
+    prefixes: list[AnyPrefix] = []
+    rd: Annotated[str, AfterValidator(check_route_distinguisher)] | None = None
+    route_targets: RouteTargets | None = None
+    vpn_id: int | None = Field(None, ge=1, le=65535)
+
+
+class Border(Model):
+    device: Ident
+    peering: Literal["ebgp", "static"]
+    peer_asn: int | None = Field(None, ge=1, le=4294967295)
+
+
+class AllowedPrefixes(Model):
+    to_extranet: list[AnyPrefix]
+    from_extranet: list[AnyPrefix]
+
+
+class NatRule(Model):
+    inside: AnyPrefix
+    outside: AnyPrefix
+
+
+class MaintenanceWindow(Model):
+    start: datetime
+    hours: float = Field(gt=0, le=72)
+
+
+class DedicatedNetwork(Model):
+    id: Ident
+    name: str
+    department: str
+    level: Literal["municipal", "district"]
+    mode: Literal["cutover", "interconnect"]
+    sites: list[Ident] = []
+    prefixes: list[AnyPrefix]
+    target_vpn: Ident
+    border: Border | None = None
+    allowed: AllowedPrefixes | None = None
+    nat: list[NatRule] = []
+    window: MaintenanceWindow | None = None
+
+
+class Demand(Model):
+    site_class: Ident
+    plane: Ident
+    gbps: float = Field(ge=0)
+
+
+class Inventory(Model):
+    network: Network
+    planes: list[Plane]
+    link_classes: list[LinkClass]
+    site_classes: list[SiteClass]
+    sites: list[Site]
+    devices: list[DeviceOverride] = []
+    links: list[ExplicitLink] = []
+    vpns: list[Vpn] = []
+    dedicated_networks: list[DedicatedNetwork] = []
+    demands: list[Demand] = []

@@ -1,0 +1,53 @@
+"""The pipeline in one screen: load -> parse -> check -> expand -> allocate (DESIGN §3).
+
+Each stage collects every problem it finds; the pipeline stops at the first stage that found errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from netauto.errors import Diagnostic, DiagnosticCollector
+from netauto.model.checks import Reporter, check_inventory
+from netauto.model.loader import RawInventory, load_inventory
+from netauto.model.parse import parse_inventory
+from netauto.model.schema import Inventory
+from netauto.plan.allocate import AllocationReport, allocate
+from netauto.plan.expand import check_borders, expand
+from netauto.plan.lock import Lock, read_lock, write_lock
+from netauto.plan.model import Plan
+
+
+@dataclass
+class PlanResult:
+    inventory: Inventory
+    plan: Plan
+    lock: Lock
+    changes: AllocationReport
+    warnings: list[Diagnostic]
+    lock_written: bool = False
+
+
+def build_plan(path: Path) -> PlanResult:
+    """Validate the inventory and plan it in memory; nothing is written."""
+    raw: RawInventory = load_inventory(path)
+    inventory = parse_inventory(raw)
+    collector = DiagnosticCollector(str(path))
+    report = Reporter(raw.source_map, collector)
+    check_inventory(inventory, report)
+    collector.raise_if_errors()
+    lock = read_lock(path)
+    expansion = expand(inventory, lock, report)
+    check_borders(inventory, expansion, report)
+    collector.raise_if_errors()
+    plan, new_lock, changes = allocate(inventory, expansion, lock, report)
+    collector.raise_if_errors()
+    return PlanResult(inventory, plan, new_lock, changes, collector.warnings)
+
+
+def plan_and_lock(path: Path) -> PlanResult:
+    """Plan, then record the allocations in the lock file beside the inventory."""
+    result = build_plan(path)
+    result.lock_written = write_lock(result.lock)
+    return result

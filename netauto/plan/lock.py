@@ -1,0 +1,110 @@
+"""The allocation lock file: what was handed out, so that planning again never renumbers.
+
+It sits beside the inventory (`<inventory>/netauto.lock`), is written only by `netauto plan`, and is
+meant to be committed. One entry per line, keys sorted, no timestamps: the same allocations always
+give the same bytes, so a diff of the lock shows exactly what a change allocated or retired.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from netauto.errors import LockError
+
+LOCK_NAME = "netauto.lock"
+LOCK_VERSION = 1
+KINDS = ("devices", "links", "vpns")
+HEADER = (
+    "# netauto allocation lock: written by `netauto plan`, commit it with the inventory.\n"
+    "# Entries under 'retired' belong to things removed from the inventory; their addresses\n"
+    "# stay reserved. Delete a retired entry by hand only when the address may be reused.\n"
+)
+
+Entry = dict[str, Any]
+
+
+@dataclass
+class Lock:
+    path: Path
+    active: dict[str, dict[str, Entry]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    retired: dict[str, dict[str, Entry]] = field(default_factory=lambda: {k: {} for k in KINDS})
+
+    def link_far_end(self, link_id: str) -> str | None:
+        entry = self.active["links"].get(link_id) or self.retired["links"].get(link_id)
+        return entry.get("b") if entry else None
+
+    def entry(self, kind: str, key: str) -> Entry | None:
+        """The allocation of `key`, active or retired (a re-added site gets its old numbers back)."""
+        return self.active[kind].get(key) or self.retired[kind].get(key)
+
+    def dump(self) -> str:
+        lines = [HEADER, f"version: {LOCK_VERSION}\n"]
+        for kind in KINDS:
+            lines.append(_section(kind, self.active[kind], indent=""))
+        lines.append("retired:\n")
+        for kind in KINDS:
+            lines.append(_section(kind, self.retired[kind], indent="  "))
+        return "".join(lines)
+
+
+def lock_path(inventory: Path) -> Path:
+    return (inventory if inventory.is_dir() else inventory.parent) / LOCK_NAME
+
+
+def read_lock(inventory: Path) -> Lock:
+    path = lock_path(inventory)
+    lock = Lock(path)
+    if not path.exists():
+        return lock
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise LockError(f"{path}: cannot read the allocation lock: {exc}") from None
+    if not isinstance(data, dict) or data.get("version") != LOCK_VERSION:
+        raise LockError(f"{path}: not a version {LOCK_VERSION} netauto lock file; move it away to start afresh")
+    for kind in KINDS:
+        lock.active[kind] = _entries(path, kind, data.get(kind))
+        lock.retired[kind] = _entries(path, f"retired.{kind}", (data.get("retired") or {}).get(kind))
+    return lock
+
+
+def lock_is_current(lock: Lock) -> bool:
+    """Whether the file on disk already holds exactly these allocations."""
+    return lock.path.exists() and lock.path.read_text(encoding="utf-8") == lock.dump()
+
+
+def write_lock(lock: Lock) -> bool:
+    """Write the lock if its content changed; True when it was written."""
+    if lock_is_current(lock):
+        return False
+    text = lock.dump()
+    tmp = lock.path.with_suffix(".lock.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(lock.path)
+    return True
+
+
+def _entries(path: Path, where: str, value: Any) -> dict[str, Entry]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise LockError(f"{path}: '{where}' must map names to allocations")
+    return {str(k): v for k, v in value.items()}
+
+
+def _section(kind: str, entries: dict[str, Entry], indent: str) -> str:
+    if not entries:
+        return f"{indent}{kind}: {{}}\n"
+    body = "".join(
+        f"{indent}  {json.dumps(key, ensure_ascii=False)}: {_flow(entries[key])}\n" for key in sorted(entries)
+    )
+    return f"{indent}{kind}:\n{body}"
+
+
+def _flow(entry: Entry) -> str:
+    return "{" + ", ".join(f"{k}: {json.dumps(entry[k], ensure_ascii=False)}" for k in sorted(entry)) + "}"

@@ -1,0 +1,76 @@
+"""Platform knowledge as data: one YAML file per platform beside this module.
+
+Stage code asks `supports(name, feature)` or reads a spec's fields; it never branches on a name.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from netauto.errors import NetautoError, did_you_mean
+
+PLATFORM_DIR = Path(__file__).parent
+
+
+class InterfaceNaming(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_port: int
+    by_speed_gbps: dict[float, str]
+
+    def pattern_for(self, capacity_gbps: float) -> str:
+        """The interface name pattern of the slowest port speed that carries `capacity_gbps`."""
+        for speed in sorted(self.by_speed_gbps):
+            if speed >= capacity_gbps:
+                return self.by_speed_gbps[speed]
+        return self.by_speed_gbps[max(self.by_speed_gbps)]
+
+
+class PlatformSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str
+    roles: list[str]
+    netmiko_device_type: str | None
+    napalm_driver: str | None
+    containerlab_kind: str | None
+    containerlab_image: str | None = None
+    interfaces: InterfaceNaming
+    features: dict[str, bool]
+
+
+class UnknownPlatformError(NetautoError):
+    pass
+
+
+@cache
+def platforms() -> dict[str, PlatformSpec]:
+    """Every platform spec, keyed by name; loud on a file whose name and `name` disagree."""
+    specs: dict[str, PlatformSpec] = {}
+    for path in sorted(PLATFORM_DIR.glob("*.yml")):
+        spec = PlatformSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        if spec.name != path.stem:
+            raise NetautoError(f"{path}: platform name '{spec.name}' differs from the file name")
+        specs[spec.name] = spec
+    return specs
+
+
+def get_platform(name: str) -> PlatformSpec:
+    try:
+        return platforms()[name]
+    except KeyError:
+        raise UnknownPlatformError(f"unknown platform '{name}'; {did_you_mean(name, platforms())}") from None
+
+
+def supports(name: str, feature: str) -> bool:
+    """Whether platform `name` supports `feature` (a key of its `features`); unknown features are False.
+
+    >>> supports("huawei_vrp", "srv6"), supports("frr", "srv6")
+    (True, False)
+    """
+    return get_platform(name).features.get(feature, False)
