@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
@@ -30,12 +30,11 @@ class Reporter:
     def warning(self, path: DataPath, message: str, hint: str = "") -> None:
         self.collector.add(Diagnostic(message, self.source_map.locate(path), hint, "warning"))
 
-    def reference(self, path: DataPath, what: str, value: str, known: Iterable[str]) -> bool:
-        """Report `value` if it is not among `known`; True when it resolves."""
-        options = set(known)
-        if value in options:
+    def reference(self, path: DataPath, what: str, value: str, known: Collection[str]) -> bool:
+        """Report `value` if it is not among `known` (a set or dict, for speed); True when it resolves."""
+        if value in known:
             return True
-        self.error(path, f"unknown {what} '{value}'", did_you_mean(value, options))
+        self.error(path, f"unknown {what} '{value}'", did_you_mean(value, known))
         return False
 
 
@@ -135,7 +134,7 @@ def check_srv6_structure(inv: Inventory, report: Reporter) -> None:
 
 
 def check_planes(inv: Inventory, report: Reporter) -> None:
-    ids = [p.id for p in inv.planes]
+    ids = {p.id for p in inv.planes}
     if not inv.planes:
         report.error(("planes",), "no planes defined", "define at least the data plane")
     for i, plane in enumerate(inv.planes):
@@ -148,9 +147,9 @@ def check_planes(inv: Inventory, report: Reporter) -> None:
 
 
 def check_site_classes(inv: Inventory, report: Reporter) -> None:
-    link_classes = [lc.id for lc in inv.link_classes]
-    class_ids = [sc.id for sc in inv.site_classes]
-    planes = [p.id for p in inv.planes]
+    link_classes = {lc.id for lc in inv.link_classes}
+    class_ids = {sc.id for sc in inv.site_classes}
+    planes = {p.id for p in inv.planes}
     for i, sc in enumerate(inv.site_classes):
         path = ("site_classes", i)
         _check_platform(report, path + ("platform",), sc.platform, sc.role)
@@ -175,7 +174,7 @@ def check_site_classes(inv: Inventory, report: Reporter) -> None:
         _check_uplink_planes(report, path, sc, planes)
 
 
-def _check_uplink_planes(report: Reporter, path: DataPath, sc: SiteClass, planes: list[str]) -> None:
+def _check_uplink_planes(report: Reporter, path: DataPath, sc: SiteClass, planes: set[str]) -> None:
     if sc.uplink_planes is None:
         return
     if len(sc.uplink_planes) != sc.uplinks:
@@ -204,7 +203,7 @@ def _check_platform(report: Reporter, path: DataPath, platform: str | None, role
 def check_sites(inv: Inventory, report: Reporter) -> None:
     classes = {sc.id: sc for sc in inv.site_classes}
     sites = {s.id: s for s in inv.sites}
-    vpns = [v.id for v in inv.vpns]
+    vpns = {v.id for v in inv.vpns}
     for i, site in enumerate(inv.sites):
         path = ("sites", i)
         if not report.reference(path + ("class",), "site class", site.site_class, classes):
@@ -273,7 +272,7 @@ def check_capabilities(inv: Inventory, report: Reporter) -> None:
 
 
 def check_vpns(inv: Inventory, report: Reporter) -> None:
-    planes = [p.id for p in inv.planes]
+    planes = {p.id for p in inv.planes}
     low, high = inv.network.vpn_id_range
     for i, vpn in enumerate(inv.vpns):
         report.reference(("vpns", i, "plane"), "plane", vpn.plane, planes)
@@ -321,7 +320,7 @@ def _inside_any(prefix: Prefix, pool: Iterable[Prefix]) -> bool:
 
 def check_dedicated_networks(inv: Inventory, report: Reporter) -> None:
     vpns = {v.id: v for v in inv.vpns}
-    sites = [s.id for s in inv.sites]
+    sites = {s.id for s in inv.sites}
     for i, dn in enumerate(inv.dedicated_networks):
         path = ("dedicated_networks", i)
         for j, site in enumerate(dn.sites):
@@ -379,10 +378,13 @@ def _check_nat(inv: Inventory, report: Reporter, path: DataPath, dn: Any, vpn: A
 
 
 def _extranet_prefixes(inv: Inventory, vpn: Any) -> list[tuple[IPv4Network | IPv6Network, str]]:
-    """What an interconnected network's routes meet: its target VPN, the public zone, the pools."""
+    """What an interconnected network's routes meet: the public zone and the infrastructure pools.
+
+    Its own department VPN's plan is its own address space, so it does not count.
+    """
     found: list[tuple[IPv4Network | IPv6Network, str]] = []
     for other in inv.vpns:
-        if other is vpn or other.zone == "public":
+        if other is not vpn and other.zone == "public":
             found.extend((p, f"the plan of VPN '{other.id}'") for p in other.prefixes)
     pools = inv.network.pools
     found.extend((getattr(pools, name), f"pool {name}") for name in type(pools).model_fields)
@@ -390,8 +392,8 @@ def _extranet_prefixes(inv: Inventory, vpn: Any) -> list[tuple[IPv4Network | IPv
 
 
 def check_demands(inv: Inventory, report: Reporter) -> None:
-    classes = [sc.id for sc in inv.site_classes]
-    planes = [p.id for p in inv.planes]
+    classes = {sc.id for sc in inv.site_classes}
+    planes = {p.id for p in inv.planes}
     for i, demand in enumerate(inv.demands):
         report.reference(("demands", i, "site_class"), "site class", demand.site_class, classes)
         report.reference(("demands", i, "plane"), "plane", demand.plane, planes)
@@ -412,8 +414,8 @@ def check_device_overrides(inv: Inventory, report: Reporter) -> None:
 
 
 def check_explicit_links(inv: Inventory, report: Reporter) -> None:
-    link_classes = [lc.id for lc in inv.link_classes]
-    planes = [p.id for p in inv.planes]
+    link_classes = {lc.id for lc in inv.link_classes}
+    planes = {p.id for p in inv.planes}
     for i, link in enumerate(inv.links):
         report.reference(("links", i, "class"), "link class", link.link_class, link_classes)
         for j, plane in enumerate(link.planes or []):

@@ -41,20 +41,29 @@ _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": Fal
 _SPECIAL_FLOATS = {".inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
 
 
+Position = tuple[str, int, int, int]  # file, line, column, offset of the file's first list entry
+
+
 @dataclass
 class SourceMap:
-    """Data path (as in the merged document) -> where it was written."""
+    """Data path (as in the merged document) -> where it was written.
 
-    positions: dict[DataPath, Location] = field(default_factory=dict)
+    Lists merge across files, so `sites[120]` of the merged document may be the file's `sites[3]`;
+    each position keeps the offset that turns the merged index back into the file's own.
+    """
+
+    positions: dict[DataPath, Position] = field(default_factory=dict)
 
     def locate(self, path: DataPath) -> Location | None:
         """The position of `path`, or of its nearest ancestor that was written down."""
         for end in range(len(path), -1, -1):
             found = self.positions.get(tuple(path[:end]))
             if found is not None:
-                if end == len(path):
-                    return found
-                return Location(found.file, found.line, found.column, _extend_display(found.path, path[end:]))
+                file, line, column, offset = found
+                local = path
+                if len(path) > 1 and isinstance(path[1], int):
+                    local = (path[0], path[1] - offset) + tuple(path[2:])
+                return Location(file, line, column, display_path(local))
         return None
 
 
@@ -76,11 +85,7 @@ def display_path(parts: DataPath) -> str:
     >>> display_path(())
     ''
     """
-    return _extend_display("", parts)
-
-
-def _extend_display(prefix: str, parts: DataPath) -> str:
-    text = prefix
+    text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
@@ -118,43 +123,43 @@ class _FileReader:
         self.file = file
         self.positions = source_map.positions
         self.collector = collector
+        self.offset = 0
 
-    def location(self, node: yaml.Node, display: str) -> Location:
-        return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1, display)
+    def location(self, node: yaml.Node, path: DataPath) -> Location:
+        local = path
+        if len(path) > 1 and isinstance(path[1], int):
+            local = (path[0], path[1] - self.offset) + tuple(path[2:])
+        return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1, display_path(local))
 
-    def convert(self, node: yaml.Node, path: DataPath, display: str) -> Any:
-        self.positions[path] = self.location(node, display)
+    def convert(self, node: yaml.Node, path: DataPath) -> Any:
+        mark = node.start_mark
+        self.positions[path] = (self.file, mark.line + 1, mark.column + 1, self.offset)
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, display)
+            return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
-            return [
-                self.convert(item, path + (i,), f"{display}[{i}]") for i, item in enumerate(node.value)
-            ]
+            return [self.convert(item, path + (i,)) for i, item in enumerate(node.value)]
         return resolve_scalar(node.value, not node.style)
 
-    def _mapping(self, node: yaml.MappingNode, path: DataPath, display: str) -> dict[Any, Any]:
+    def _mapping(self, node: yaml.MappingNode, path: DataPath) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = self.convert_key(key_node, display)
+            key = self.convert_key(key_node, path)
             if key in result:
-                first = self.positions[path + (key,)]
+                first_line = self.positions[path + (key,)][1]
                 self.collector.add(
                     Diagnostic(
-                        f"duplicate key '{key}' (first written at line {first.line})",
-                        self.location(key_node, _extend_display(display, (key,))),
+                        f"duplicate key '{key}' (first written at line {first_line})",
+                        self.location(key_node, path + (key,)),
                         "YAML keeps only the last value of a repeated key; remove one of them",
                     )
                 )
                 continue
-            child = _extend_display(display, (key,))
-            result[key] = self.convert(value_node, path + (key,), child)
+            result[key] = self.convert(value_node, path + (key,))
         return result
 
-    def convert_key(self, node: yaml.Node, display: str) -> Any:
+    def convert_key(self, node: yaml.Node, path: DataPath) -> Any:
         if not isinstance(node, yaml.ScalarNode):
-            self.collector.add(
-                Diagnostic("a mapping key must be a plain value", self.location(node, display))
-            )
+            self.collector.add(Diagnostic("a mapping key must be a plain value", self.location(node, path)))
             return f"<complex key at line {node.start_mark.line + 1}>"
         return str(node.value)
 
@@ -205,7 +210,7 @@ def _line_column(raw: bytes, offset: int) -> tuple[int, int]:
 
 def _compose(text: str, shown: str, collector: DiagnosticCollector) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return yaml.compose(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -237,7 +242,7 @@ def inventory_files(root: Path) -> list[Path]:
     return files
 
 
-def load_inventory(root: Path, display_base: Path | None = None) -> RawInventory:
+def load_inventory(root: Path) -> RawInventory:
     """Read and merge every file of an inventory; raise InventoryError listing every problem."""
     collector = DiagnosticCollector(str(root))
     source_map = SourceMap()
@@ -245,7 +250,7 @@ def load_inventory(root: Path, display_base: Path | None = None) -> RawInventory
     first_seen: dict[str, Location] = {}
     files = inventory_files(root)
     for path in files:
-        shown = _shown(path, display_base)
+        shown = str(path)
         text = _read_text(path, shown, collector)
         if text is None:
             continue
@@ -267,15 +272,6 @@ def load_inventory(root: Path, display_base: Path | None = None) -> RawInventory
     return RawInventory(root=root, data=merged, source_map=source_map, files=files)
 
 
-def _shown(path: Path, display_base: Path | None) -> str:
-    if display_base is not None:
-        try:
-            return str(path.relative_to(display_base))
-        except ValueError:
-            pass
-    return str(path)
-
-
 def _merge_file(
     node: yaml.Node,
     shown: str,
@@ -289,15 +285,15 @@ def _merge_file(
         collector.add(
             Diagnostic(
                 "the top level of an inventory file must be a mapping of sections",
-                reader.location(node, ""),
+                reader.location(node, ()),
                 f"start the file with one of: {', '.join(KNOWN_SECTIONS)}",
             )
         )
         return
     seen_here: set[str] = set()
     for key_node, value_node in node.value:
-        section = reader.convert_key(key_node, "")
-        location = reader.location(key_node, section)
+        section = reader.convert_key(key_node, ())
+        location = reader.location(key_node, (section,))
         if section in seen_here:
             collector.add(Diagnostic(f"duplicate key '{section}'", location, "merge the two sections into one"))
             continue
@@ -331,7 +327,8 @@ def _merge_mapping_section(
         )
         return
     first_seen[section] = location
-    merged[section] = reader.convert(node, (section,), section)
+    reader.offset = 0
+    merged[section] = reader.convert(node, (section,))
 
 
 def _merge_list_section(
@@ -349,13 +346,13 @@ def _merge_list_section(
         collector.add(
             Diagnostic(
                 f"section '{section}' must be a list",
-                reader.location(node, section),
+                reader.location(node, (section,)),
                 f"write each entry of '{section}' as '- key: value'",
             )
         )
         return
     items = merged.setdefault(section, [])
-    offset = len(items)
-    reader.positions.setdefault((section,), location)
+    reader.offset = len(items)
+    reader.positions.setdefault((section,), (location.file, location.line, location.column, 0))
     for i, item in enumerate(node.value):
-        items.append(reader.convert(item, (section, offset + i), f"{section}[{i}]"))
+        items.append(reader.convert(item, (section, reader.offset + i)))

@@ -11,10 +11,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 
-from netauto.addressing import isis_net, locator, plane_block, sid
+from netauto.addressing import address_int, address_text, isis_net, locator, plane_block, sid
 from netauto.model.checks import Reporter
 from netauto.model.schema import Inventory
 from netauto.plan.expand import DeviceSpec, Expansion, LinkSpec
@@ -33,6 +33,7 @@ from netauto.plan.model import (
 from netauto.platforms import get_platform
 
 Pool = IPv4Network | IPv6Network
+Parse = Callable[[str], int]
 
 
 @dataclass
@@ -139,7 +140,7 @@ def _retire(lock: Lock, new_lock: Lock, result: AllocationReport, present: dict[
                 new_lock.retired[kind][key] = entry
 
 
-def _reserve_all(allocator: PoolAllocator, lock: Lock, kind: str, attribute: str, parse: Callable[[str], Any]) -> None:
+def _reserve_all(allocator: PoolAllocator, lock: Lock, kind: str, attribute: str, parse: Parse) -> None:
     """Reserve every value the lock knows, active or retired, that lies in the pool."""
     for entries in (lock.active[kind], lock.retired[kind]):
         for entry in entries.values():
@@ -148,17 +149,18 @@ def _reserve_all(allocator: PoolAllocator, lock: Lock, kind: str, attribute: str
                 allocator.reserve(value)
 
 
-def _int_of(text: Any, parse: Callable[[str], Any]) -> int | None:
+def _int_of(text: Any, parse: Parse) -> int | None:
+    """The lock's value as an integer; None when absent or unreadable (then it is reallocated)."""
     if text is None:
         return None
     try:
-        return int(parse(str(text)))
+        return parse(str(text))
     except ValueError:
         return None
 
 
 def _sticky(
-    allocator: PoolAllocator, previous: Entry | None, attribute: str, parse: Callable[[str], Any], pinned: int | None = None
+    allocator: PoolAllocator, previous: Entry | None, attribute: str, parse: Parse, pinned: int | None = None
 ) -> tuple[int | None, bool]:
     """The value to use and whether it differs from the lock's."""
     old = _int_of(previous.get(attribute), parse) if previous else None
@@ -178,8 +180,8 @@ def _allocate_devices(
     lo4 = PoolAllocator.in_pool("loopback_v4", net.pools.loopback_v4, 32, first=1)
     lo6 = PoolAllocator.in_pool("loopback_v6", net.pools.loopback_v6, 128, first=1)
     nodes = PoolAllocator.in_range("node_id", 1, (1 << node_bits) - 1)
-    _reserve_all(lo4, lock, "devices", "loopback_v4", IPv4Address)
-    _reserve_all(lo6, lock, "devices", "loopback_v6", IPv6Address)
+    _reserve_all(lo4, lock, "devices", "loopback_v4", address_int)
+    _reserve_all(lo6, lock, "devices", "loopback_v6", address_int)
     _reserve_all(nodes, lock, "devices", "node_id", int)
     pins = _reserve_pins(inv, expansion, lock, lo4, lo6, report)
     blocks = {p.id: plane_block(srv6.locator_pool, srv6.block_len, p.flex_algo) for p in inv.planes} if srv6 else {}
@@ -190,17 +192,17 @@ def _allocate_devices(
             planned[name] = _external_device(spec)
             continue
         previous = lock.entry("devices", name)
-        v4, changed4 = _sticky(lo4, previous, "loopback_v4", IPv4Address, pins.get((name, "loopback_v4")))
-        v6, changed6 = _sticky(lo6, previous, "loopback_v6", IPv6Address, pins.get((name, "loopback_v6")))
+        v4, changed4 = _sticky(lo4, previous, "loopback_v4", address_int, pins.get((name, "loopback_v4")))
+        v6, changed6 = _sticky(lo6, previous, "loopback_v6", address_int, pins.get((name, "loopback_v6")))
         node, changed_node = _sticky(nodes, previous, "node_id", int) if spec.speaks_igp else (None, False)
-        entry = {"loopback_v4": str(IPv4Address(v4)) if v4 is not None else None,
-                 "loopback_v6": str(IPv6Address(v6)) if v6 is not None else None}
+        entry: Entry = {"loopback_v4": address_text(v4, 4) if v4 is not None else None,
+                        "loopback_v6": address_text(v6, 6) if v6 is not None else None}
         if node is not None:
             entry["node_id"] = node
         new_lock.active["devices"][name] = entry
         _note(result, "devices", name, previous, changed4 or changed6 or changed_node)
         loopback = IPv4Address(v4) if v4 is not None else None
-        planned[name] = PlannedDevice(
+        planned[name] = PlannedDevice.model_construct(
             name=name, site=spec.site, site_class=spec.site_class, role=spec.role, platform=spec.platform,
             model=spec.model, loopback_v4=loopback, loopback_v6=IPv6Address(v6) if v6 is not None else None,
             isis_net=isis_net(net.igp.area, loopback) if spec.speaks_igp and loopback else None,
@@ -214,7 +216,7 @@ def _allocate_devices(
 
 
 def _external_device(spec: DeviceSpec) -> PlannedDevice:
-    return PlannedDevice(
+    return PlannedDevice.model_construct(
         name=spec.name, site=spec.site, site_class=spec.site_class, role=spec.role, platform=None, model=spec.model,
         loopback_v4=None, loopback_v6=None, isis_net=None, node_id=None, locators={},
     )
@@ -227,7 +229,7 @@ def _reserve_pins(
     holders: dict[tuple[str, int], str] = {}
     for kind_entries in (lock.active["devices"], lock.retired["devices"]):
         for name, entry in kind_entries.items():
-            for attribute, parse in (("loopback_v4", IPv4Address), ("loopback_v6", IPv6Address)):
+            for attribute, parse in (("loopback_v4", address_int), ("loopback_v6", address_int)):
                 value = _int_of(entry.get(attribute), parse)
                 if value is not None:
                     holders.setdefault((attribute, value), name)
@@ -272,8 +274,8 @@ def _allocate_links(
     pools = inv.network.pools
     p2p4 = PoolAllocator.in_pool("p2p_v4", pools.p2p_v4, 31)
     p2p6 = PoolAllocator.in_pool("p2p_v6", pools.p2p_v6, 127)
-    _reserve_all(p2p4, lock, "links", "p2p_v4", lambda t: ip_network(t).network_address)
-    _reserve_all(p2p6, lock, "links", "p2p_v6", lambda t: ip_network(t).network_address)
+    _reserve_all(p2p4, lock, "links", "p2p_v4", address_int)
+    _reserve_all(p2p6, lock, "links", "p2p_v6", address_int)
     ports = _PortBook(lock)
     classes = {lc.id: lc for lc in inv.link_classes}
     planned = []
@@ -282,38 +284,37 @@ def _allocate_links(
             continue
         link_class = classes[link.link_class]
         previous = lock.entry("links", link.id)
-        v4, changed4 = _sticky(p2p4, previous, "p2p_v4", lambda t: ip_network(t).network_address)
-        v6, changed6 = _sticky(p2p6, previous, "p2p_v6", lambda t: ip_network(t).network_address)
+        v4, changed4 = _sticky(p2p4, previous, "p2p_v4", address_int)
+        v6, changed6 = _sticky(p2p6, previous, "p2p_v6", address_int)
         a_if, changed_a = ports.interface(expansion.devices[link.a], link.id, "a", previous, link_class.capacity_gbps)
         b_if, changed_b = ports.interface(expansion.devices[link.b], link.id, "b", previous, link_class.capacity_gbps)
         if v4 is None or v6 is None:
             continue
-        net4, net6 = IPv4Network((v4, 31)), IPv6Network((v6, 127))
         new_lock.active["links"][link.id] = {
             "a": link.a, "a_interface": a_if, "b": link.b, "b_interface": b_if,
-            "p2p_v4": str(net4), "p2p_v6": str(net6),
+            "p2p_v4": f"{address_text(v4, 4)}/31", "p2p_v6": f"{address_text(v6, 6)}/127",
         }
         moved = previous is not None and (previous.get("a"), previous.get("b")) != (link.a, link.b)
         _note(result, "links", link.id, previous, changed4 or changed6 or changed_a or changed_b or moved)
-        planned.append(_planned_link(link, link_class.capacity_gbps, link_class.metric, a_if, b_if, net4, net6))
+        planned.append(_planned_link(link, link_class.capacity_gbps, link_class.metric, a_if, b_if, v4, v6))
     for allocator in (p2p4, p2p6):
         _report_exhausted(allocator, report, ("network", "pools", allocator.name))
     return planned
 
 
 def _planned_link(
-    link: LinkSpec, capacity: float, metric: int, a_if: str | None, b_if: str | None, net4: IPv4Network, net6: IPv6Network
+    link: LinkSpec, capacity: float, metric: int, a_if: str | None, b_if: str | None, v4: int, v6: int
 ) -> PlannedLink:
     def end(device: str, interface: str | None, offset: int) -> Endpoint:
-        return Endpoint(
+        return Endpoint.model_construct(
             device=device, interface=interface,
-            address_v4=f"{net4.network_address + offset}/31", address_v6=f"{net6.network_address + offset}/127",
+            address_v4=f"{address_text(v4 + offset, 4)}/31", address_v6=f"{address_text(v6 + offset, 6)}/127",
         )
 
-    return PlannedLink(
+    return PlannedLink.model_construct(
         id=link.id, kind=link.kind, a=end(link.a, a_if, 0), b=end(link.b, b_if, 1), link_class=link.link_class,
         capacity_gbps=capacity, metric=link.metric or metric, planes=list(link.planes), srlg=sorted(link.srlg),
-        p2p_v4=net4, p2p_v6=net6,
+        p2p_v4=IPv4Network((v4, 31)), p2p_v6=IPv6Network((v6, 127)),
     )
 
 
@@ -412,7 +413,7 @@ def _vrf_sids(inv: Inventory, pes: list[PlannedDevice], plane: str, backup: str 
         if primary is None:
             continue
         fallback = device.locators.get(backup) if backup else None
-        sids[device.name] = VrfSids(
+        sids[device.name] = VrfSids.model_construct(
             primary=sid(primary, srv6.function_len, vpn_id),
             backup=sid(fallback, srv6.function_len, vpn_id) if fallback else None,
         )

@@ -93,4 +93,20 @@ def _text(value: object) -> str | None:
 
 
 def plan_json(plan: Plan) -> str:
-    return json.dumps(plan_document(plan), ensure_ascii=False, indent=2) + "\n"
+    """The plan document with one list entry per line: readable, diffable, and fast to write
+    (json's C encoder is used only without `indent`; indenting 10,000 devices took over a second)."""
+    lines = ["{"]
+    document = plan_document(plan)
+    for position, (key, value) in enumerate(document.items()):
+        comma = "," if position < len(document) - 1 else ""
+        if isinstance(value, list) and value:
+            items = ",\n".join(f"    {_compact(item)}" for item in value)
+            lines.append(f'  "{key}": [\n{items}\n  ]{comma}')
+        else:
+            lines.append(f'  "{key}": {_compact(value)}{comma}')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
