@@ -54,7 +54,8 @@ def check_unique_ids(inv: Inventory, report: Reporter) -> None:
     }
     for section, items in sections.items():
         _unique(report, section, "id", [item.id for item in items])
-    _unique(report, "devices", "name", [d.name for d in inv.devices])
+    for attribute in ("name", "loopback_v4", "loopback_v6"):
+        _unique(report, "devices", attribute, [getattr(d, attribute) for d in inv.devices])
     for attribute in ("flex_algo", "affinity", "affinity_bit", "color"):
         _unique(report, "planes", attribute, [getattr(p, attribute) for p in inv.planes])
     _unique(report, "vpns", "vpn_id", [v.vpn_id for v in inv.vpns])

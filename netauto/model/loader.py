@@ -213,15 +213,20 @@ def _compose(text: str, shown: str, collector: DiagnosticCollector) -> yaml.Node
         return yaml.compose(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line, mark.column) if mark else (0, 0)
         problem = exc.problem or exc.context or "invalid YAML"
         hint = "fix the YAML syntax at this position"
-        if "\t" in problem or "'\\t'" in problem:
-            hint = "YAML does not allow tabs for indentation; indent with spaces"
-        location = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown, 1, 1)
-        collector.add(Diagnostic(f"YAML syntax error: {problem}", location, hint))
+        if _char_at(text, line, column) == "\t":
+            problem, hint = "a tab character", "YAML does not allow tabs for indentation; indent with spaces"
+        collector.add(Diagnostic(f"YAML syntax error: {problem}", Location(shown, line + 1, column + 1), hint))
     except yaml.YAMLError as exc:
         collector.add(Diagnostic(f"YAML error: {exc}", Location(shown, 1, 1)))
     return None
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    return lines[line][column] if line < len(lines) and column < len(lines[line]) else ""
 
 
 def inventory_files(root: Path) -> list[Path]:

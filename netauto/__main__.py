@@ -1,0 +1,3 @@
+from netauto.cli.main import main
+
+main()

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+ROOT = TESTS.parent
+MINIMAL = TESTS / "fixtures" / "minimal"
+QINGPU = ROOT / "inventory" / "qingpu"
+
+
+def run_netauto(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "netauto", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def minimal(tmp_path: Path) -> Path:
+    """A writable copy of the minimal valid inventory."""
+    target = tmp_path / "inv"
+    shutil.copytree(MINIMAL, target)
+    return target
+
+
+@pytest.fixture
+def qingpu(tmp_path: Path) -> Path:
+    """A writable copy of the Qingpu sample inventory, with its lock file."""
+    target = tmp_path / "qingpu"
+    shutil.copytree(QINGPU, target)
+    return target
