@@ -244,4 +244,6 @@ def address_text(value: int, version: int) -> str:
     """
     if version == 4:
         return socket.inet_ntop(socket.AF_INET, value.to_bytes(4, "big"))
-    return socket.inet_ntop(socket.AF_INET6, value.to_bytes(16, "big"))
+    text = socket.inet_ntop(socket.AF_INET6, value.to_bytes(16, "big"))
+    # libc writes a few prefixes IPv4-style (::0.1.0.0); ipaddress, and every vendor CLI, do not.
+    return str(ipaddress.IPv6Address(value)) if "." in text else text

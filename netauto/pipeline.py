@@ -5,6 +5,7 @@ Each stage collects every problem it finds; the pipeline stops at the first stag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,25 +30,33 @@ class PlanResult:
     lock_written: bool = False
 
 
-def build_plan(path: Path) -> PlanResult:
+STAGES = ("loading", "parsing", "checking", "expanding", "allocating")
+
+
+def build_plan(path: Path, on_stage: Callable[[str], None] = lambda stage: None) -> PlanResult:
     """Validate the inventory and plan it in memory; nothing is written."""
+    on_stage("loading")
     raw: RawInventory = load_inventory(path)
+    on_stage("parsing")
     inventory = parse_inventory(raw)
+    on_stage("checking")
     collector = DiagnosticCollector(str(path))
     report = Reporter(raw.source_map, collector)
     check_inventory(inventory, report)
     collector.raise_if_errors()
+    on_stage("expanding")
     lock = read_lock(path)
     expansion = expand(inventory, lock, report)
     check_borders(inventory, expansion, report)
     collector.raise_if_errors()
+    on_stage("allocating")
     plan, new_lock, changes = allocate(inventory, expansion, lock, report)
     collector.raise_if_errors()
     return PlanResult(inventory, plan, new_lock, changes, collector.warnings)
 
 
-def plan_and_lock(path: Path) -> PlanResult:
+def plan_and_lock(path: Path, on_stage: Callable[[str], None] = lambda stage: None) -> PlanResult:
     """Plan, then record the allocations in the lock file beside the inventory."""
-    result = build_plan(path)
+    result = build_plan(path, on_stage)
     result.lock_written = write_lock(result.lock)
     return result

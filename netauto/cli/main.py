@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 
-from netauto.cli.output import print_diagnostics, print_plan_summary
+from netauto.cli.output import print_diagnostics, print_plan_summary, stage_progress
 from netauto.errors import InventoryError, NetautoError
 from netauto.example.synth import SynthSize, write_synthetic_inventory
 from netauto.pipeline import PlanResult, build_plan, plan_and_lock
@@ -51,7 +51,8 @@ def run_guarded(action: Callable[[], T]) -> T:
 @app.command()
 def validate(path: InventoryPath = DEFAULT_INVENTORY) -> None:
     """Check the inventory: syntax, schema, references, pools, SID structure, allocations. Writes nothing."""
-    result = run_guarded(lambda: build_plan(path))
+    with stage_progress(stderr) as on_stage:
+        result = run_guarded(lambda: build_plan(path, on_stage))
     print_diagnostics(stderr, result.warnings)
     plan = result.plan
     stdout.print(
@@ -71,7 +72,8 @@ def plan(
     ] = False,
 ) -> None:
     """Expand sites into devices and links, allocate addresses and SIDs, record them in the lock file."""
-    result: PlanResult = run_guarded(lambda: _plan(path, frozen))
+    with stage_progress(stderr) as on_stage:
+        result: PlanResult = run_guarded(lambda: _plan(path, frozen, on_stage))
     print_diagnostics(stderr, result.warnings)
     if as_json:
         sys.stdout.write(plan_json(result.plan))
@@ -79,10 +81,10 @@ def plan(
         print_plan_summary(stdout, result)
 
 
-def _plan(path: Path, frozen: bool) -> PlanResult:
+def _plan(path: Path, frozen: bool, on_stage: Callable[[str], None]) -> PlanResult:
     if not frozen:
-        return plan_and_lock(path)
-    result = build_plan(path)
+        return plan_and_lock(path, on_stage)
+    result = build_plan(path, on_stage)
     if lock_is_current(result.lock):
         return result
     raise NetautoError(f"{result.lock.path} would change; run `netauto plan {path}` and commit the lock file")

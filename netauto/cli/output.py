@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from netauto.errors import Diagnostic
-from netauto.pipeline import PlanResult
+from netauto.pipeline import STAGES, PlanResult
 from netauto.plan.export import summary
+
+
+@contextmanager
+def stage_progress(console: Console) -> Iterator[Callable[[str], None]]:
+    """A progress bar over the pipeline stages, shown only on a terminal and removed when done."""
+    columns = (TextColumn("{task.description:<12}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("planning", total=len(STAGES))
+
+        def advance(stage: str) -> None:
+            progress.update(task, description=stage, completed=STAGES.index(stage))
+
+        yield advance
+        progress.update(task, completed=len(STAGES))
 
 
 def print_diagnostics(console: Console, diagnostics: Iterable[Diagnostic]) -> None:
@@ -33,7 +49,8 @@ def print_plan_summary(console: Console, result: PlanResult) -> None:
         )
     )
     console.print(_table("Allocations", ("kind", "count"), counts["allocations"].items()))
-    console.print(_table("Dedicated networks", ("level/mode", "networks"), counts["dedicated_networks"].items()))
+    if counts["dedicated_networks"]:
+        console.print(_table("Dedicated networks", ("level/mode", "networks"), counts["dedicated_networks"].items()))
     _print_changes(console, result)
 
 
