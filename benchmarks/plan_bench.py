@@ -53,7 +53,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         synth = work / "synth"
-        netauto("example", "synth", "-o", str(synth), *[f"--{k.replace('_', '-')}={v}" for k, v in TEN_THOUSAND.items()])
+        netauto(
+            "example", "synth", "-o", str(synth), *[f"--{k.replace('_', '-')}={v}" for k, v in TEN_THOUSAND.items()]
+        )
         lock = synth / "netauto.lock"
         cold = median_of(args.runs, "plan", str(synth), before=lambda: lock.unlink(missing_ok=True))
         warm = median_of(args.runs, "plan", str(synth))

@@ -27,8 +27,7 @@ def check_ident(value: str) -> str:
     """
     if not _IDENT.fullmatch(value):
         raise ValueError(
-            f"'{value}' is not an ASCII id: use lowercase letters, digits and '-'"
-            " (put Chinese names in 'name')"
+            f"'{value}' is not an ASCII id: use lowercase letters, digits and '-' (put Chinese names in 'name')"
         )
     return value
 

@@ -5,14 +5,25 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from ipaddress import ip_interface, ip_network
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import QINGPU, run_netauto
 
-TOWNS = {"xiayang", "yingpu", "xianghuaqiao", "zhujiajiao", "liantang", "jinze", "zhaoxiang", "xujing", "huaxin", "chonggu", "baihe"}
+TOWNS = {
+    "xiayang",
+    "yingpu",
+    "xianghuaqiao",
+    "zhujiajiao",
+    "liantang",
+    "jinze",
+    "zhaoxiang",
+    "xujing",
+    "huaxin",
+    "chonggu",
+    "baihe",
+}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +83,8 @@ def _uplinks(plan: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 def test_core_sites_are_joined_at_200g_and_both_carry_the_upstream(plan: dict[str, Any]) -> None:
     devices = _devices(plan)
     between = [
-        link for link in plan["links"]
+        link
+        for link in plan["links"]
         if {devices[link["a"]]["site"], devices[link["b"]]["site"]} == {"core-a", "core-b"}
     ]
     assert between and all(link["capacity_gbps"] == 200 for link in between)
@@ -115,7 +127,9 @@ def test_every_allocation_is_unique_and_inside_its_pool(plan: dict[str, Any]) ->
     p2p4 = [link["p2p_v4"] for link in plan["links"]]
     assert len(set(p2p4)) == len(p2p4)
     assert all(ip_network(p).subnet_of(ip_network("10.254.0.0/21")) for p in p2p4)
-    interfaces = [(link[f"{end}"], link[f"{end}_interface"]) for link in plan["links"] for end in "ab" if link[f"{end}_interface"]]
+    interfaces = [
+        (link[f"{end}"], link[f"{end}_interface"]) for link in plan["links"] for end in "ab" if link[f"{end}_interface"]
+    ]
     assert len(interfaces) == len(set(interfaces))
 
 

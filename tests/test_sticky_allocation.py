@@ -115,10 +115,14 @@ def test_frozen_refuses_to_change_the_lock(qingpu: Path) -> None:
 
 def test_pinned_loopback_moves_only_that_device(qingpu: Path) -> None:
     before = lock_entries(qingpu)["devices"]
-    (qingpu / "pins.yaml").write_text("devices:\n  - name: zhujiajiao-pe1\n    loopback_v4: 10.255.3.200\n", encoding="utf-8")
+    (qingpu / "pins.yaml").write_text(
+        "devices:\n  - name: zhujiajiao-pe1\n    loopback_v4: 10.255.3.200\n", encoding="utf-8"
+    )
     result = run_netauto("plan", str(qingpu))
     assert result.returncode == 0, result.stderr
     assert "changed device zhujiajiao-pe1" in result.stdout
     after = lock_entries(qingpu)["devices"]
     assert after["zhujiajiao-pe1"]["loopback_v4"] == "10.255.3.200"
-    assert {k: v for k, v in after.items() if k != "zhujiajiao-pe1"} == {k: v for k, v in before.items() if k != "zhujiajiao-pe1"}
+    assert {k: v for k, v in after.items() if k != "zhujiajiao-pe1"} == {
+        k: v for k, v in before.items() if k != "zhujiajiao-pe1"
+    }

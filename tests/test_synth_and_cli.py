@@ -12,10 +12,22 @@ from netauto.example.synth import SynthSize
 
 
 @pytest.mark.parametrize(("towns", "villages", "bureaus"), [(1, 0, 0), (3, 2, 1), (25, 12, 30)])
-def test_synthetic_inventory_plans_with_the_announced_size(tmp_path: Path, towns: int, villages: int, bureaus: int) -> None:
+def test_synthetic_inventory_plans_with_the_announced_size(
+    tmp_path: Path, towns: int, villages: int, bureaus: int
+) -> None:
     folder = tmp_path / "synth"
-    made = run_netauto("example", "synth", "-o", str(folder), "--towns", str(towns),
-                       "--villages-per-town", str(villages), "--bureaus", str(bureaus))
+    made = run_netauto(
+        "example",
+        "synth",
+        "-o",
+        str(folder),
+        "--towns",
+        str(towns),
+        "--villages-per-town",
+        str(villages),
+        "--bureaus",
+        str(bureaus),
+    )
     assert made.returncode == 0, made.stderr
     planned = run_netauto("plan", str(folder), "--json")
     assert planned.returncode == 0, planned.stderr

@@ -36,8 +36,10 @@ def print_diagnostics(console: Console, diagnostics: Iterable[Diagnostic]) -> No
 def print_plan_summary(console: Console, result: PlanResult) -> None:
     plan = result.plan
     counts = summary(plan)
-    console.print(f"[bold]{plan.name}[/] ({plan.network}) — AS {plan.asn}, transport {plan.transport}, "
-                  f"planes {', '.join(plan.planes)}, {counts['users']} users")
+    console.print(
+        f"[bold]{plan.name}[/] ({plan.network}) — AS {plan.asn}, transport {plan.transport}, "
+        f"planes {', '.join(plan.planes)}, {counts['users']} users"
+    )
     console.print(_table("Sites per class", ("class", "sites"), counts["sites_per_class"].items()))
     console.print(_table("Devices per role", ("role", "devices"), counts["devices_per_role"].items()))
     console.print(_table("Devices per platform", ("platform", "devices"), counts["devices_per_platform"].items()))
@@ -45,7 +47,10 @@ def print_plan_summary(console: Console, result: PlanResult) -> None:
         _table(
             "Links per class",
             ("class", "links", "capacity each (Gbit/s)", "total (Gbit/s)"),
-            ((name, c["count"], _gbps(c["capacity_gbps"]), _gbps(c["total_gbps"])) for name, c in counts["links_per_class"].items()),
+            (
+                (name, c["count"], _gbps(c["capacity_gbps"]), _gbps(c["total_gbps"]))
+                for name, c in counts["links_per_class"].items()
+            ),
         )
     )
     console.print(_table("Allocations", ("kind", "count"), counts["allocations"].items()))
@@ -57,7 +62,12 @@ def print_plan_summary(console: Console, result: PlanResult) -> None:
 def _print_changes(console: Console, result: PlanResult) -> None:
     changes = result.changes
     parts = []
-    for label, table in (("new", changes.new), ("changed", changes.changed), ("retired", changes.retired), ("restored", changes.restored)):
+    for label, table in (
+        ("new", changes.new),
+        ("changed", changes.changed),
+        ("retired", changes.retired),
+        ("restored", changes.restored),
+    ):
         counted = [f"{len(keys)} {kind}" for kind, keys in table.items() if keys]
         if counted:
             parts.append(f"{label}: {', '.join(counted)}")

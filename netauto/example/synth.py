@@ -106,7 +106,10 @@ def _towns(size: SynthSize) -> list[dict[str, Any]]:
 
 
 def _bureaus(size: SynthSize) -> list[dict[str, Any]]:
-    return [{"id": f"bureau-{b:04d}", "name": f"Bureau {b}", "class": "bureau", "users": 150} for b in range(1, size.bureaus + 1)]
+    return [
+        {"id": f"bureau-{b:04d}", "name": f"Bureau {b}", "class": "bureau", "users": 150}
+        for b in range(1, size.bureaus + 1)
+    ]
 
 
 def _villages(size: SynthSize) -> list[dict[str, Any]]:
@@ -118,8 +121,24 @@ def _villages(size: SynthSize) -> list[dict[str, Any]]:
 
 
 PLANES: list[dict[str, Any]] = [
-    {"id": "data", "name": "Data plane", "flex_algo": 128, "affinity": "PLANE-DATA", "affinity_bit": 1, "color": 128, "backup": "video"},
-    {"id": "video", "name": "Video plane", "flex_algo": 129, "affinity": "PLANE-VIDEO", "affinity_bit": 2, "color": 129, "backup": "data"},
+    {
+        "id": "data",
+        "name": "Data plane",
+        "flex_algo": 128,
+        "affinity": "PLANE-DATA",
+        "affinity_bit": 1,
+        "color": 128,
+        "backup": "video",
+    },
+    {
+        "id": "video",
+        "name": "Video plane",
+        "flex_algo": 129,
+        "affinity": "PLANE-VIDEO",
+        "affinity_bit": 2,
+        "color": 129,
+        "backup": "data",
+    },
 ]
 
 LINK_CLASSES: list[dict[str, Any]] = [
@@ -133,11 +152,33 @@ LINK_CLASSES: list[dict[str, Any]] = [
 _DUAL = {"uplinks": 2, "attach_to": "core", "diversity": True}
 SITE_CLASSES: list[dict[str, Any]] = [
     {"id": "core", "role": "core", "devices": 2, "device_prefix": "cr", "mesh_link_class": "core"},
-    {"id": "town", "role": "pe", "device_prefix": "pe", "link_class": "access-dual", "uplink_planes": [["data"], ["video"]], **_DUAL},
-    {"id": "bureau", "role": "ce", "device_prefix": "ce", "platform": "huawei_vrp", "link_class": "access-dual",
-     "uplink_planes": [["data"], ["video"]], **_DUAL},
-    {"id": "village", "role": "ce", "device_prefix": "ce", "platform": "huawei_vrp", "uplinks": 1,
-     "link_class": "access-single", "attach_to": "parent", "parent_class": "town"},
+    {
+        "id": "town",
+        "role": "pe",
+        "device_prefix": "pe",
+        "link_class": "access-dual",
+        "uplink_planes": [["data"], ["video"]],
+        **_DUAL,
+    },
+    {
+        "id": "bureau",
+        "role": "ce",
+        "device_prefix": "ce",
+        "platform": "huawei_vrp",
+        "link_class": "access-dual",
+        "uplink_planes": [["data"], ["video"]],
+        **_DUAL,
+    },
+    {
+        "id": "village",
+        "role": "ce",
+        "device_prefix": "ce",
+        "platform": "huawei_vrp",
+        "uplinks": 1,
+        "link_class": "access-single",
+        "attach_to": "parent",
+        "parent_class": "town",
+    },
     {"id": "cloud", "role": "pe", "device_prefix": "pe", "platform": "huawei_vrp", "link_class": "datacenter", **_DUAL},
     {"id": "upstream", "role": "external", "device_prefix": "ext", "link_class": "upstream", **_DUAL},
 ]

@@ -297,20 +297,19 @@ def _check_vpn_overlaps(inv: Inventory, report: Reporter) -> None:
             paths[owner] = ("dedicated_networks", i, "prefixes")
             owned[dn.target_vpn].extend((p, owner) for p in dn.prefixes)
     plans = {v.id: v.prefixes for v in inv.vpns}
-    for vpn, prefixes in sorted(owned.items()):
-        for first, second, a, b in overlapping_pairs(prefixes):
+    for vpn, owned_prefixes in sorted(owned.items()):
+        for first, second, a, b in overlapping_pairs(owned_prefixes):
             report.error(
                 paths[second],
                 f"{b} of {second} overlaps {a} of {first} inside VPN '{vpn}'",
                 "addresses may overlap between department VPNs, never inside one; renumber or use NAT",
             )
         plan = plans.get(vpn) or []
-        for prefix, owner in prefixes:
-            if plan and not _inside_any(prefix, plan):
+        for candidate, holder in owned_prefixes:
+            if plan and not _inside_any(candidate, plan):
                 report.error(
-                    paths[owner],
-                    f"{prefix} of {owner} is outside the address plan of VPN '{vpn}' "
-                    f"({', '.join(map(str, plan))})",
+                    paths[holder],
+                    f"{candidate} of {holder} is outside the address plan of VPN '{vpn}' ({', '.join(map(str, plan))})",
                     f"add the range to vpns[{vpn}].prefixes or correct the prefix",
                 )
 
@@ -347,7 +346,9 @@ def _check_interconnect(inv: Inventory, report: Reporter, path: DataPath, dn: An
     elif dn.border.peering == "ebgp" and dn.border.peer_asn is None:
         report.error(path + ("border",), "eBGP peering needs peer_asn")
     if dn.allowed is None:
-        report.error(path, f"interconnect '{dn.id}' has no allowed prefixes", "add allowed: {to_extranet, from_extranet}")
+        report.error(
+            path, f"interconnect '{dn.id}' has no allowed prefixes", "add allowed: {to_extranet, from_extranet}"
+        )
     else:
         for j, prefix in enumerate(dn.allowed.to_extranet):
             if not _inside_any(prefix, dn.prefixes):
@@ -404,9 +405,12 @@ def check_device_overrides(inv: Inventory, report: Reporter) -> None:
     pools = inv.network.pools
     for i, device in enumerate(inv.devices):
         _check_platform(report, ("devices", i, "platform"), device.platform, None)
-        pins = ((device.loopback_v4, pools.loopback_v4, "loopback_v4"), (device.loopback_v6, pools.loopback_v6, "loopback_v6"))
+        pins = (
+            (device.loopback_v4, pools.loopback_v4, "loopback_v4"),
+            (device.loopback_v6, pools.loopback_v6, "loopback_v6"),
+        )
         for address, pool, name in pins:
-            if address is not None and address not in pool:  # type: ignore[operator]
+            if address is not None and address not in pool:
                 report.error(
                     ("devices", i, name),
                     f"{address} is outside pool {name} {pool}",

@@ -138,7 +138,7 @@ class _FileReader:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, path + (i,)) for i, item in enumerate(node.value)]
-        return resolve_scalar(node.value, not node.style)
+        return resolve_scalar(node.value, not getattr(node, "style", None))
 
     def _mapping(self, node: yaml.MappingNode, path: DataPath) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
@@ -169,8 +169,7 @@ def _read_text(path: Path, shown: str, collector: DiagnosticCollector) -> str | 
     if size > MAX_FILE_BYTES:
         collector.add(
             Diagnostic(
-                f"file is {size / 2**20:.1f} MiB, over the {MAX_FILE_BYTES // 2**20} MiB limit "
-                "for one inventory file",
+                f"file is {size / 2**20:.1f} MiB, over the {MAX_FILE_BYTES // 2**20} MiB limit for one inventory file",
                 Location(shown, 1, 1),
                 "split the inventory into several files in the folder (lists merge across files)",
             )

@@ -95,7 +95,16 @@ class PoolAllocator:
 def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter) -> tuple[Plan, Lock, AllocationReport]:
     result = AllocationReport()
     new_lock = Lock(lock.path)
-    _retire(lock, new_lock, result, {"devices": expansion.devices, "links": {l.id: l for l in expansion.links}, "vpns": {v.id: v for v in inv.vpns}})
+    _retire(
+        lock,
+        new_lock,
+        result,
+        {
+            "devices": expansion.devices,
+            "links": {link.id: link for link in expansion.links},
+            "vpns": {v.id: v for v in inv.vpns},
+        },
+    )
     devices = _allocate_devices(inv, expansion, lock, new_lock, report, result)
     links = _allocate_links(inv, expansion, lock, new_lock, report, result)
     vpns = _allocate_vpns(inv, devices, lock, new_lock, report, result)
@@ -106,7 +115,10 @@ def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter)
         transport=inv.network.transport,
         planes=[p.id for p in inv.planes],
         sites=sorted(
-            (PlannedSite(id=s.id, name=s.name, site_class=s.site_class, parent=s.parent, users=s.users) for s in inv.sites),
+            (
+                PlannedSite(id=s.id, name=s.name, site_class=s.site_class, parent=s.parent, users=s.users)
+                for s in inv.sites
+            ),
             key=lambda s: s.id,
         ),
         devices=[devices[name] for name in sorted(devices)],
@@ -115,8 +127,14 @@ def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter)
         dedicated_networks=sorted(
             (
                 PlannedDedicatedNetwork(
-                    id=d.id, name=d.name, department=d.department, level=d.level, mode=d.mode,
-                    target_vpn=d.target_vpn, border_device=d.border.device if d.border else None, sites=list(d.sites),
+                    id=d.id,
+                    name=d.name,
+                    department=d.department,
+                    level=d.level,
+                    mode=d.mode,
+                    target_vpn=d.target_vpn,
+                    border_device=d.border.device if d.border else None,
+                    sites=list(d.sites),
                 )
                 for d in inv.dedicated_networks
             ),
@@ -195,19 +213,29 @@ def _allocate_devices(
         v4, changed4 = _sticky(lo4, previous, "loopback_v4", address_int, pins.get((name, "loopback_v4")))
         v6, changed6 = _sticky(lo6, previous, "loopback_v6", address_int, pins.get((name, "loopback_v6")))
         node, changed_node = _sticky(nodes, previous, "node_id", int) if spec.speaks_igp else (None, False)
-        entry: Entry = {"loopback_v4": address_text(v4, 4) if v4 is not None else None,
-                        "loopback_v6": address_text(v6, 6) if v6 is not None else None}
+        entry: Entry = {
+            "loopback_v4": address_text(v4, 4) if v4 is not None else None,
+            "loopback_v6": address_text(v6, 6) if v6 is not None else None,
+        }
         if node is not None:
             entry["node_id"] = node
         new_lock.active["devices"][name] = entry
         _note(result, "devices", name, previous, changed4 or changed6 or changed_node)
         loopback = IPv4Address(v4) if v4 is not None else None
         planned[name] = PlannedDevice.model_construct(
-            name=name, site=spec.site, site_class=spec.site_class, role=spec.role, platform=spec.platform,
-            model=spec.model, loopback_v4=loopback, loopback_v6=IPv6Address(v6) if v6 is not None else None,
+            name=name,
+            site=spec.site,
+            site_class=spec.site_class,
+            role=spec.role,
+            platform=spec.platform,
+            model=spec.model,
+            loopback_v4=loopback,
+            loopback_v6=IPv6Address(v6) if v6 is not None else None,
             isis_net=isis_net(net.igp.area, loopback) if spec.speaks_igp and loopback else None,
             node_id=node,
-            locators={plane: locator(block, srv6.node_len, node) for plane, block in blocks.items()} if srv6 and node else {},
+            locators={plane: locator(block, srv6.node_len, node) for plane, block in blocks.items()}
+            if srv6 and node
+            else {},
         )
     _report_exhausted(lo4, report, ("network", "pools", "loopback_v4"))
     _report_exhausted(lo6, report, ("network", "pools", "loopback_v6"))
@@ -217,8 +245,17 @@ def _allocate_devices(
 
 def _external_device(spec: DeviceSpec) -> PlannedDevice:
     return PlannedDevice.model_construct(
-        name=spec.name, site=spec.site, site_class=spec.site_class, role=spec.role, platform=None, model=spec.model,
-        loopback_v4=None, loopback_v6=None, isis_net=None, node_id=None, locators={},
+        name=spec.name,
+        site=spec.site,
+        site_class=spec.site_class,
+        role=spec.role,
+        platform=None,
+        model=spec.model,
+        loopback_v4=None,
+        loopback_v6=None,
+        isis_net=None,
+        node_id=None,
+        locators={},
     )
 
 
@@ -237,14 +274,20 @@ def _reserve_pins(
     for i, override in enumerate(inv.devices):
         if override.name not in expansion.devices:
             continue
-        for attribute, address, allocator in (("loopback_v4", override.loopback_v4, lo4), ("loopback_v6", override.loopback_v6, lo6)):
+        for attribute, address, allocator in (
+            ("loopback_v4", override.loopback_v4, lo4),
+            ("loopback_v6", override.loopback_v6, lo6),
+        ):
             if address is None:
                 continue
             value = int(address)
             holder = holders.get((attribute, value))
             if holder not in (None, override.name):
-                report.error(("devices", i, attribute), f"{address} is already allocated to '{holder}'",
-                             "pin a free address, or release it from the other device first")
+                report.error(
+                    ("devices", i, attribute),
+                    f"{address} is already allocated to '{holder}'",
+                    "pin a free address, or release it from the other device first",
+                )
                 continue
             allocator.used.add(value)
             pins[(override.name, attribute)] = value
@@ -279,7 +322,7 @@ def _allocate_links(
     ports = _PortBook(lock)
     classes = {lc.id: lc for lc in inv.link_classes}
     planned = []
-    for link in sorted(expansion.links, key=lambda l: l.id):
+    for link in sorted(expansion.links, key=lambda link: link.id):
         if link.link_class not in classes:
             continue
         link_class = classes[link.link_class]
@@ -291,8 +334,12 @@ def _allocate_links(
         if v4 is None or v6 is None:
             continue
         new_lock.active["links"][link.id] = {
-            "a": link.a, "a_interface": a_if, "b": link.b, "b_interface": b_if,
-            "p2p_v4": f"{address_text(v4, 4)}/31", "p2p_v6": f"{address_text(v6, 6)}/127",
+            "a": link.a,
+            "a_interface": a_if,
+            "b": link.b,
+            "b_interface": b_if,
+            "p2p_v4": f"{address_text(v4, 4)}/31",
+            "p2p_v6": f"{address_text(v6, 6)}/127",
         }
         moved = previous is not None and (previous.get("a"), previous.get("b")) != (link.a, link.b)
         _note(result, "links", link.id, previous, changed4 or changed6 or changed_a or changed_b or moved)
@@ -307,14 +354,24 @@ def _planned_link(
 ) -> PlannedLink:
     def end(device: str, interface: str | None, offset: int) -> Endpoint:
         return Endpoint.model_construct(
-            device=device, interface=interface,
-            address_v4=f"{address_text(v4 + offset, 4)}/31", address_v6=f"{address_text(v6 + offset, 6)}/127",
+            device=device,
+            interface=interface,
+            address_v4=f"{address_text(v4 + offset, 4)}/31",
+            address_v6=f"{address_text(v6 + offset, 6)}/127",
         )
 
     return PlannedLink.model_construct(
-        id=link.id, kind=link.kind, a=end(link.a, a_if, 0), b=end(link.b, b_if, 1), link_class=link.link_class,
-        capacity_gbps=capacity, metric=link.metric or metric, planes=list(link.planes), srlg=sorted(link.srlg),
-        p2p_v4=IPv4Network((v4, 31)), p2p_v6=IPv6Network((v6, 127)),
+        id=link.id,
+        kind=link.kind,
+        a=end(link.a, a_if, 0),
+        b=end(link.b, b_if, 1),
+        link_class=link.link_class,
+        capacity_gbps=capacity,
+        metric=link.metric or metric,
+        planes=list(link.planes),
+        srlg=sorted(link.srlg),
+        p2p_v4=IPv4Network((v4, 31)),
+        p2p_v6=IPv6Network((v6, 127)),
     )
 
 
@@ -361,7 +418,12 @@ def _matches(pattern: str, name: str) -> bool:
 
 
 def _allocate_vpns(
-    inv: Inventory, devices: dict[str, PlannedDevice], lock: Lock, new_lock: Lock, report: Reporter, result: AllocationReport
+    inv: Inventory,
+    devices: dict[str, PlannedDevice],
+    lock: Lock,
+    new_lock: Lock,
+    report: Reporter,
+    result: AllocationReport,
 ) -> list[PlannedVpn]:
     net = inv.network
     low, high = net.vpn_id_range
@@ -384,7 +446,12 @@ def _allocate_vpns(
         backup = backups.get(vpn.plane)
         planned.append(
             PlannedVpn(
-                id=vpn.id, name=vpn.name, zone=vpn.zone, plane=vpn.plane, backup_plane=backup, vpn_id=vpn_id,
+                id=vpn.id,
+                name=vpn.name,
+                zone=vpn.zone,
+                plane=vpn.plane,
+                backup_plane=backup,
+                vpn_id=vpn_id,
                 import_targets=list(vpn.route_targets.import_) if vpn.route_targets else [default_rt],
                 export_targets=list(vpn.route_targets.export) if vpn.route_targets else [default_rt],
                 rd={d.name: _rd(vpn.rd, net.route_distinguisher, net.asn, d, vpn_id) for d in pes},
@@ -403,7 +470,9 @@ def _rd(pinned: str | None, scheme: str, asn: int, device: PlannedDevice, vpn_id
     return f"{device.loopback_v4}:{vpn_id}"
 
 
-def _vrf_sids(inv: Inventory, pes: list[PlannedDevice], plane: str, backup: str | None, vpn_id: int) -> dict[str, VrfSids]:
+def _vrf_sids(
+    inv: Inventory, pes: list[PlannedDevice], plane: str, backup: str | None, vpn_id: int
+) -> dict[str, VrfSids]:
     srv6 = inv.network.srv6
     if inv.network.transport != "srv6" or srv6 is None:
         return {}

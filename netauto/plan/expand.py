@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Literal
 
 from netauto.model.checks import IGP_ROLES, Reporter
 from netauto.model.schema import Inventory, Site, SiteClass
@@ -30,10 +31,13 @@ class DeviceSpec:
         return self.role in IGP_ROLES and self.platform is not None
 
 
+LinkKind = Literal["mesh", "uplink", "explicit"]
+
+
 @dataclass
 class LinkSpec:
     id: str
-    kind: str
+    kind: LinkKind
     a: str
     b: str
     link_class: str
@@ -139,8 +143,11 @@ def _uplinks(
         explicit = site.uplinks[u - 1].to if site.uplinks else None
         if explicit is not None:
             if explicit not in devices:
-                report.error(("sites", i, "uplinks", u - 1, "to"), f"unknown device '{explicit}'",
-                             f"candidates: {', '.join(candidates) or 'none'}")
+                report.error(
+                    ("sites", i, "uplinks", u - 1, "to"),
+                    f"unknown device '{explicit}'",
+                    f"candidates: {', '.join(candidates) or 'none'}",
+                )
                 continue
             chosen[link_id] = explicit
         elif (locked := lock.link_far_end(link_id)) in candidates:
@@ -198,8 +205,7 @@ def _check_diversity(i: int, site: Site, sc: SiteClass, u: int, chosen: dict[str
     if chosen[f"uplink:{site.id}:{u}"] in previous:
         report.error(
             ("sites", i, "uplinks"),
-            f"site '{site.id}' is dual-homed but uplinks end on the same device "
-            f"'{chosen[f'uplink:{site.id}:{u}']}'",
+            f"site '{site.id}' is dual-homed but uplinks end on the same device '{chosen[f'uplink:{site.id}:{u}']}'",
             "point each uplink at a different device (ideally in a different core site)",
         )
 
@@ -210,7 +216,10 @@ def _apply_explicit_links(
     by_ends = {frozenset((link.a, link.b)): link for link in links}
     planes = [p.id for p in inv.planes]
     for i, explicit in enumerate(inv.links):
-        known = [report.reference(("links", i, end), "device", name, devices) for end, name in (("a", explicit.a), ("b", explicit.b))]
+        known = [
+            report.reference(("links", i, end), "device", name, devices)
+            for end, name in (("a", explicit.a), ("b", explicit.b))
+        ]
         if not all(known):
             continue
         link = by_ends.get(frozenset((explicit.a, explicit.b)))
@@ -235,4 +244,6 @@ def check_borders(inv: Inventory, expansion: Expansion, report: Reporter) -> Non
             continue
         role = expansion.devices[dn.border.device].role
         if role not in IGP_ROLES:
-            report.error(path, f"border device '{dn.border.device}' is a {role}; a border must be a core, pe or border device")
+            report.error(
+                path, f"border device '{dn.border.device}' is a {role}; a border must be a core, pe or border device"
+            )

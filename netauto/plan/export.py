@@ -15,7 +15,9 @@ def summary(plan: Plan) -> dict[str, Any]:
     """Counts per site class, device role and platform, link class; allocation counts."""
     links_per_class: dict[str, dict[str, float]] = {}
     for link in plan.links:
-        entry = links_per_class.setdefault(link.link_class, {"count": 0, "capacity_gbps": link.capacity_gbps, "total_gbps": 0.0})
+        entry = links_per_class.setdefault(
+            link.link_class, {"count": 0, "capacity_gbps": link.capacity_gbps, "total_gbps": 0.0}
+        )
         entry["count"] += 1
         entry["total_gbps"] += link.capacity_gbps
     managed = [d for d in plan.devices if d.platform is not None]
@@ -43,16 +45,30 @@ def summary(plan: Plan) -> dict[str, Any]:
 def plan_document(plan: Plan) -> dict[str, Any]:
     return {
         "schema": PLAN_SCHEMA,
-        "network": {"id": plan.network, "name": plan.name, "asn": plan.asn, "transport": plan.transport, "planes": plan.planes},
+        "network": {
+            "id": plan.network,
+            "name": plan.name,
+            "asn": plan.asn,
+            "transport": plan.transport,
+            "planes": plan.planes,
+        },
         "summary": summary(plan),
         "sites": [
-            {"id": s.id, "name": s.name, "class": s.site_class, "parent": s.parent, "users": s.users} for s in plan.sites
+            {"id": s.id, "name": s.name, "class": s.site_class, "parent": s.parent, "users": s.users}
+            for s in plan.sites
         ],
         "devices": [
             {
-                "name": d.name, "site": d.site, "class": d.site_class, "role": d.role, "platform": d.platform,
-                "model": d.model, "loopback_v4": _text(d.loopback_v4), "loopback_v6": _text(d.loopback_v6),
-                "isis_net": d.isis_net, "node_id": d.node_id,
+                "name": d.name,
+                "site": d.site,
+                "class": d.site_class,
+                "role": d.role,
+                "platform": d.platform,
+                "model": d.model,
+                "loopback_v4": _text(d.loopback_v4),
+                "loopback_v6": _text(d.loopback_v6),
+                "isis_net": d.isis_net,
+                "node_id": d.node_id,
                 "srv6_locators": {plane: str(prefix) for plane, prefix in d.locators.items()},
             }
             for d in plan.devices
@@ -60,8 +76,14 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "links": [_link(link) for link in plan.links],
         "vpns": [
             {
-                "id": v.id, "name": v.name, "zone": v.zone, "plane": v.plane, "backup_plane": v.backup_plane,
-                "vpn_id": v.vpn_id, "import_targets": v.import_targets, "export_targets": v.export_targets,
+                "id": v.id,
+                "name": v.name,
+                "zone": v.zone,
+                "plane": v.plane,
+                "backup_plane": v.backup_plane,
+                "vpn_id": v.vpn_id,
+                "import_targets": v.import_targets,
+                "export_targets": v.export_targets,
                 "rd": v.rd,
                 "sids": {pe: {"primary": str(s.primary), "backup": _text(s.backup)} for pe, s in v.sids.items()},
             }
@@ -69,8 +91,14 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         ],
         "dedicated_networks": [
             {
-                "id": d.id, "name": d.name, "department": d.department, "level": d.level, "mode": d.mode,
-                "target_vpn": d.target_vpn, "border_device": d.border_device, "sites": d.sites,
+                "id": d.id,
+                "name": d.name,
+                "department": d.department,
+                "level": d.level,
+                "mode": d.mode,
+                "target_vpn": d.target_vpn,
+                "border_device": d.border_device,
+                "sites": d.sites,
             }
             for d in plan.dedicated_networks
         ],
@@ -80,11 +108,23 @@ def plan_document(plan: Plan) -> dict[str, Any]:
 
 def _link(link: PlannedLink) -> dict[str, Any]:
     return {
-        "id": link.id, "kind": link.kind,
-        "a": link.a.device, "a_interface": link.a.interface, "a_v4": link.a.address_v4, "a_v6": link.a.address_v6,
-        "b": link.b.device, "b_interface": link.b.interface, "b_v4": link.b.address_v4, "b_v6": link.b.address_v6,
-        "class": link.link_class, "capacity_gbps": link.capacity_gbps, "metric": link.metric,
-        "planes": link.planes, "srlg": link.srlg, "p2p_v4": str(link.p2p_v4), "p2p_v6": str(link.p2p_v6),
+        "id": link.id,
+        "kind": link.kind,
+        "a": link.a.device,
+        "a_interface": link.a.interface,
+        "a_v4": link.a.address_v4,
+        "a_v6": link.a.address_v6,
+        "b": link.b.device,
+        "b_interface": link.b.interface,
+        "b_v4": link.b.address_v4,
+        "b_v6": link.b.address_v6,
+        "class": link.link_class,
+        "capacity_gbps": link.capacity_gbps,
+        "metric": link.metric,
+        "planes": link.planes,
+        "srlg": link.srlg,
+        "p2p_v4": str(link.p2p_v4),
+        "p2p_v6": str(link.p2p_v6),
     }
 
 
