@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -24,38 +25,22 @@ Role = Literal["core", "pe", "ce", "border", "external"]
 Transport = Literal["srv6", "mpls"]
 
 
-def _v4_prefix(value: object) -> IPv4Network:
-    prefix = parse_prefix(value)
-    if not isinstance(prefix, IPv4Network):
-        raise ValueError(f"'{value}' is an IPv6 prefix; this pool needs IPv4")
-    return prefix
+def _of_version(parse: Callable[[object], Any], version: int, noun: str, user: str) -> Callable[[object], Any]:
+    """A validator that parses with `parse` and insists on one IP version."""
+
+    def check(value: object) -> Any:
+        parsed = parse(value)
+        if parsed.version != version:
+            raise ValueError(f"'{value}' is an IPv{parsed.version} {noun}; {user} needs IPv{version}")
+        return parsed
+
+    return check
 
 
-def _v6_prefix(value: object) -> IPv6Network:
-    prefix = parse_prefix(value)
-    if not isinstance(prefix, IPv6Network):
-        raise ValueError(f"'{value}' is an IPv4 prefix; this pool needs IPv6")
-    return prefix
-
-
-def _v4_address(value: object) -> IPv4Address:
-    address = parse_address(value)
-    if not isinstance(address, IPv4Address):
-        raise ValueError(f"'{value}' is not an IPv4 address")
-    return address
-
-
-def _v6_address(value: object) -> IPv6Address:
-    address = parse_address(value)
-    if not isinstance(address, IPv6Address):
-        raise ValueError(f"'{value}' is not an IPv6 address")
-    return address
-
-
-V4Prefix = Annotated[IPv4Network, BeforeValidator(_v4_prefix)]
-V6Prefix = Annotated[IPv6Network, BeforeValidator(_v6_prefix)]
-V4Address = Annotated[IPv4Address, BeforeValidator(_v4_address)]
-V6Address = Annotated[IPv6Address, BeforeValidator(_v6_address)]
+V4Prefix = Annotated[IPv4Network, BeforeValidator(_of_version(parse_prefix, 4, "prefix", "this pool"))]
+V6Prefix = Annotated[IPv6Network, BeforeValidator(_of_version(parse_prefix, 6, "prefix", "this pool"))]
+V4Address = Annotated[IPv4Address, BeforeValidator(_of_version(parse_address, 4, "address", "this pin"))]
+V6Address = Annotated[IPv6Address, BeforeValidator(_of_version(parse_address, 6, "address", "this pin"))]
 
 
 class Model(BaseModel):
