@@ -28,8 +28,8 @@ app = typer.Typer(
 example_app = typer.Typer(help="Generate example inventories.", no_args_is_help=True)
 app.add_typer(example_app, name="example")
 
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True)
+stdout = Console(soft_wrap=True, emoji=False)
+stderr = Console(stderr=True, soft_wrap=True, emoji=False)
 
 T = TypeVar("T")
 InventoryPath = Annotated[Path, typer.Argument(help="Inventory folder (or single YAML file).")]

@@ -24,8 +24,8 @@ class SynthSize:
 
     @property
     def device_count(self) -> int:
-        """Core (2 per site) + town PEs + bureau CEs + village CEs + cloud PE + upstream."""
-        return 2 * self.core_sites + self.towns + self.bureaus + self.towns * self.villages_per_town + 2
+        """Core (2 per site) + town PEs + bureau CEs + village CEs + 2 cloud PEs + 2 upstream PEs."""
+        return 2 * self.core_sites + self.towns + self.bureaus + self.towns * self.villages_per_town + 4
 
     @property
     def link_count(self) -> int:
@@ -179,8 +179,25 @@ SITE_CLASSES: list[dict[str, Any]] = [
         "attach_to": "parent",
         "parent_class": "town",
     },
-    {"id": "cloud", "role": "pe", "device_prefix": "pe", "platform": "huawei_vrp", "link_class": "datacenter", **_DUAL},
-    {"id": "upstream", "role": "external", "device_prefix": "ext", "link_class": "upstream", **_DUAL},
+    {
+        "id": "cloud",
+        "role": "pe",
+        "devices": 2,
+        "device_prefix": "pe",
+        "platform": "huawei_vrp",
+        "link_class": "datacenter",
+        "service": "cloud",
+        **_DUAL,
+    },
+    {
+        "id": "upstream",
+        "role": "external",
+        "devices": 2,
+        "device_prefix": "ext",
+        "link_class": "upstream",
+        "service": "upstream",
+        **_DUAL,
+    },
 ]
 
 VPNS: list[dict[str, Any]] = [
@@ -190,8 +207,9 @@ VPNS: list[dict[str, Any]] = [
 ]
 
 DEMANDS: list[dict[str, Any]] = [
-    {"site_class": "town", "plane": "data", "gbps": 2.0},
-    {"site_class": "town", "plane": "video", "gbps": 1.5},
-    {"site_class": "bureau", "plane": "data", "gbps": 1.0},
-    {"site_class": "village", "plane": "data", "gbps": 0.1},
+    {"site_class": "town", "plane": "data", "gbps": 1.0, "to": "cloud"},
+    {"site_class": "town", "plane": "video", "gbps": 0.5, "to": "core"},
+    {"site_class": "bureau", "plane": "data", "gbps": 0.5, "to": "cloud"},
+    {"site_class": "village", "plane": "data", "gbps": 0.02, "to": "cloud"},
+    {"site_class": "cloud", "plane": "data", "gbps": 2.0, "to": "upstream"},
 ]

@@ -396,9 +396,11 @@ def _extranet_prefixes(inv: Inventory, vpn: Any) -> list[tuple[IPv4Network | IPv
 def check_demands(inv: Inventory, report: Reporter) -> None:
     classes = {sc.id for sc in inv.site_classes}
     planes = {p.id for p in inv.planes}
+    destinations = {"core"} | {sc.service for sc in inv.site_classes if sc.service}
     for i, demand in enumerate(inv.demands):
         report.reference(("demands", i, "site_class"), "site class", demand.site_class, classes)
         report.reference(("demands", i, "plane"), "plane", demand.plane, planes)
+        report.reference(("demands", i, "to"), "demand destination", demand.to, destinations)
 
 
 def check_device_overrides(inv: Inventory, report: Reporter) -> None:

@@ -130,6 +130,7 @@ class SiteClass(Model):
     diversity: bool = False
     parent_class: Ident | None = None
     mesh_link_class: Ident | None = None
+    service: Ident | None = None  # a service every site must reach (cloud, upstream); demands may go to it
 
 
 class Uplink(Model):
@@ -224,9 +225,12 @@ class DedicatedNetwork(Model):
 
 
 class Demand(Model):
+    """Peak traffic of every site of a class, in one plane, towards the core or a service."""
+
     site_class: Ident
     plane: Ident
     gbps: float = Field(ge=0)
+    to: Ident = "core"
 
 
 class Inventory(Model):
