@@ -10,7 +10,9 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 
-from netauto.cli.output import print_diagnostics, print_plan_summary, stage_progress
+from netauto.analyze.analysis import Thresholds, analyze
+from netauto.analyze.report import analysis_html, analysis_json
+from netauto.cli.output import print_analysis, print_diagnostics, print_plan_summary, stage_progress
 from netauto.errors import InventoryError, NetautoError
 from netauto.example.synth import SynthSize, write_synthetic_inventory
 from netauto.pipeline import PlanResult, build_plan, plan_and_lock
@@ -18,6 +20,7 @@ from netauto.plan.export import plan_json
 from netauto.plan.lock import lock_is_current
 
 DEFAULT_INVENTORY = Path("inventory/qingpu")
+POLICY_EXIT_CODE = 3  # `analyze --strict` found a policy violation (1 stays for bad input)
 
 app = typer.Typer(
     help="Plan, validate and automate a dual-plane government extranet from one YAML source of truth.",
@@ -88,6 +91,34 @@ def _plan(path: Path, frozen: bool, on_stage: Callable[[str], None]) -> PlanResu
     if lock_is_current(result.lock):
         return result
     raise NetautoError(f"{result.lock.path} would change; run `netauto plan {path}` and commit the lock file")
+
+
+@app.command("analyze")
+def analyze_command(
+    path: InventoryPath = DEFAULT_INVENTORY,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON on stdout.")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help=f"Exit with {POLICY_EXIT_CODE} when a policy check fails.")
+    ] = False,
+    max_normal: Annotated[float, typer.Option(help="Highest link utilisation allowed in the normal state.")] = 0.8,
+    max_failure: Annotated[float, typer.Option(help="Highest link utilisation allowed under any single failure.")] = 1.0,
+) -> None:
+    """Redundancy, single-failure impact, plane backup and capacity of the planned network."""
+    with stage_progress(stderr) as on_stage:
+        result = run_guarded(lambda: build_plan(path, on_stage))
+    analysis = analyze(result, Thresholds(normal=max_normal, failure=max_failure))
+    if html is not None:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(analysis_html(analysis, result.plan), encoding="utf-8")
+    if as_json:
+        sys.stdout.write(analysis_json(analysis))
+    else:
+        print_analysis(stdout, analysis)
+        if html is not None:
+            stdout.print(f"HTML report: {html}", markup=False, highlight=False)
+    if strict and not analysis.ok:
+        raise typer.Exit(POLICY_EXIT_CODE)
 
 
 @example_app.command("synth")

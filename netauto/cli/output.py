@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
+from netauto.analyze.model import Analysis
 from netauto.errors import Diagnostic
 from netauto.pipeline import STAGES, PlanResult
 from netauto.plan.export import summary
@@ -93,3 +96,60 @@ def _table(title: str, headers: tuple[str, ...], rows: Iterable[tuple[object, ..
 
 def _gbps(value: float) -> str:
     return f"{value:g}"
+
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
+FINDINGS_SHOWN = 25
+
+
+def print_analysis(console: Console, analysis: Analysis) -> None:
+    severities = Counter(f.severity for f in analysis.findings)
+    verdict = "[bold green]PASS[/]" if analysis.ok else "[bold red]FAIL[/]"
+    console.print(
+        f"{verdict} {analysis.network}: {severities['error']} error(s), {severities['warning']} warning(s), "
+        f"{severities['info']} note(s)"
+    )
+    if analysis.findings:
+        table = Table(title="Findings", title_justify="left")
+        for header in ("severity", "check", "message"):
+            table.add_column(header)
+        ranked = sorted(analysis.findings, key=lambda f: ("error", "warning", "info").index(f.severity))
+        for finding in ranked[:FINDINGS_SHOWN]:
+            table.add_row(
+                Text(finding.severity, style=SEVERITY_STYLE[finding.severity]), finding.check, Text(finding.message)
+            )
+        console.print(table)
+        if len(ranked) > FINDINGS_SHOWN:
+            console.print(f"… and {len(ranked) - FINDINGS_SHOWN} more (see --json or --html)")
+    counts = analysis.failures.counts
+    console.print(
+        _table(
+            "Single failures",
+            ("kind", "scenarios", "cutting off sites"),
+            ((kind, c["scenarios"], c["cutting_off_sites"]) for kind, c in counts.items()),
+        )
+    )
+    capacity = analysis.capacity
+    console.print(
+        _table(
+            "Worst-case utilisation per link class",
+            ("link class", "worst"),
+            ((name, f"{value:.1%}") for name, value in capacity.worst_per_link_class.items()),
+        )
+    )
+    console.print(
+        f"Utilisation: max {capacity.max_utilisation_normal:.1%} normal (threshold {capacity.threshold_normal:.0%}), "
+        f"{capacity.max_utilisation_failure:.1%} under the worst single failure "
+        f"(threshold {capacity.threshold_failure:.0%}); {capacity.scenarios_computed} of "
+        f"{capacity.scenarios_total} single failures needed rerouting (the rest only detach single-homed sites)",
+        highlight=False,
+    )
+    if analysis.blast_radius:
+        worst = sorted(analysis.blast_radius, key=lambda b: -b.users)[:5]
+        console.print(
+            _table(
+                "Largest blast radius (town PE failure)",
+                ("town", "device", "villages", "users"),
+                ((b.town, b.device, b.villages, b.users) for b in worst),
+            )
+        )

@@ -1,0 +1,107 @@
+"""The analysis as a self-contained HTML page (inline SVG, no scripts, no network) and as JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from importlib.resources import files
+
+from jinja2 import Environment, StrictUndefined, select_autoescape
+
+from netauto.analyze.model import Analysis
+from netauto.plan.model import Plan
+
+PLANE_COLOURS = {"data": "#1f6feb", "video": "#e8590c"}
+SHARED_COLOUR = "#8250df"
+OTHER_COLOUR = "#6e7781"
+WIDTH, HEIGHT = 960, 760
+CENTRE = (WIDTH / 2, HEIGHT / 2)
+
+
+def analysis_json(analysis: Analysis) -> str:
+    return json.dumps(analysis.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+
+
+@dataclass
+class Node:
+    key: str
+    label: str
+    x: float
+    y: float
+    radius: float
+    kind: str
+
+
+@dataclass
+class Line:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    colour: str
+    title: str
+
+
+def topology_picture(plan: Plan) -> tuple[list[Node], list[Line]]:
+    """Core in the middle, other sites on a ring, each town's villages grouped in one bubble outside it."""
+    sites = {s.id: s for s in plan.sites}
+    device_site = {d.name: d.site for d in plan.devices}
+    core = sorted(s.id for s in plan.sites if any(d.site == s.id and d.role == "core" for d in plan.devices))
+    villages = Counter(s.parent for s in plan.sites if s.parent)
+    grouped = {s.id for s in plan.sites if s.parent}
+    bureaus = sorted(s.id for s in plan.sites if s.site_class == "bureau")
+    ring = sorted((s.id for s in plan.sites if s.id not in grouped and s.id not in core and s.id not in bureaus),
+                  key=lambda sid: (sites[sid].site_class, sid))
+    nodes: dict[str, Node] = {}
+    for i, site in enumerate(core):
+        angle = 2 * math.pi * i / max(len(core), 1) - math.pi / 2
+        nodes[site] = Node(site, sites[site].name or site, *_polar(70, angle), 26, "core")
+    for i, site in enumerate(ring):
+        angle = 2 * math.pi * i / max(len(ring), 1)
+        nodes[site] = Node(site, sites[site].name or site, *_polar(250, angle), 16, sites[site].site_class)
+        if villages[site]:
+            nodes[f"villages:{site}"] = Node(f"villages:{site}", f"{villages[site]}", *_polar(335, angle),
+                                             8 + math.sqrt(villages[site]) * 2, "villages")
+    if bureaus:
+        nodes["bureaus"] = Node("bureaus", f"{len(bureaus)} bureaus", CENTRE[0], CENTRE[1] + 160, 30, "bureau")
+    lines = []
+    seen: set[tuple[str, str]] = set()
+    for link in plan.links:
+        a, b = device_site[link.a.device], device_site[link.b.device]
+        a = "bureaus" if a in bureaus else (f"villages:{sites[a].parent}" if a in grouped else a)
+        b = "bureaus" if b in bureaus else b
+        if a == b or a not in nodes or b not in nodes or (a, b, tuple(link.planes)) in seen:
+            continue
+        seen.add((a, b, tuple(link.planes)))
+        colour = _colour(link.planes)
+        lines.append(Line(nodes[a].x, nodes[a].y, nodes[b].x, nodes[b].y, colour,
+                          f"{link.id} ({link.capacity_gbps:g}G, planes {', '.join(link.planes)})"))
+    return list(nodes.values()), lines
+
+
+def _polar(radius: float, angle: float) -> tuple[float, float]:
+    return CENTRE[0] + radius * math.cos(angle), CENTRE[1] + radius * math.sin(angle)
+
+
+def _colour(planes: list[str]) -> str:
+    if len(planes) == 1:
+        return PLANE_COLOURS.get(planes[0], OTHER_COLOUR)
+    return SHARED_COLOUR
+
+
+def analysis_html(analysis: Analysis, plan: Plan) -> str:
+    env = Environment(autoescape=select_autoescape(default=True), undefined=StrictUndefined, trim_blocks=True,
+                      lstrip_blocks=True)
+    template = env.from_string(files("netauto.analyze").joinpath("report.html.j2").read_text(encoding="utf-8"))
+    nodes, lines = topology_picture(plan)
+    severities = Counter(f.severity for f in analysis.findings)
+    by_check: dict[str, int] = defaultdict(int)
+    for finding in analysis.findings:
+        by_check[finding.check] += 1
+    return template.render(
+        a=analysis, plan=plan, nodes=nodes, lines=lines, width=WIDTH, height=HEIGHT, severities=severities,
+        by_check=dict(sorted(by_check.items())), plane_colours=PLANE_COLOURS, shared_colour=SHARED_COLOUR,
+        classes=list(analysis.capacity.worst_per_link_class.items()),
+    )
