@@ -10,6 +10,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import networkx as nx
 
@@ -153,7 +154,8 @@ def check_uplink_diversity(ctx: Context) -> None:
         undeclared = [edges[e].id for e in uplinks if not edges[e].srlg]
         if undeclared:
             ctx.add(
-                "warning", "uplink-diversity",
+                "warning",
+                "uplink-diversity",
                 f"site {site}: no fibre route (SRLG) declared for {', '.join(undeclared)}; diversity cannot be proven",
                 [site, *undeclared],
             )
@@ -162,7 +164,8 @@ def check_uplink_diversity(ctx: Context) -> None:
                 shared = sorted(set(edges[first].srlg) & set(edges[second].srlg))
                 if shared:
                     ctx.add(
-                        "error", "uplink-diversity",
+                        "error",
+                        "uplink-diversity",
                         f"site {site}: uplinks {edges[first].id} and {edges[second].id} share SRLG "
                         f"{', '.join(shared)}; one cut in that duct takes both",
                         [site, edges[first].id, edges[second].id, *shared],
@@ -173,14 +176,15 @@ def check_core_resilience(ctx: Context) -> None:
     """The core alone has no bridge and no articulation point."""
     graph = plan_graph(ctx.result.plan)
     core = [ctx.topo.names[i] for i in ctx.targets[CORE]]
-    simple = nx.Graph()
+    simple: nx.Graph[str] = nx.Graph()
     simple.add_nodes_from(core)
     multiplicity = Counter(frozenset((u, v)) for u, v in graph.subgraph(core).edges())
-    simple.add_edges_from(tuple(pair) for pair in multiplicity)
+    simple.add_edges_from(graph.subgraph(core).edges())
     if len(core) > 1 and not nx.is_connected(simple):
         ctx.add("error", "core-resilience", "the core devices are not connected to each other", core)
         return
-    for u, v in nx.bridges(simple):
+    bridges = cast(Iterable[tuple[str, str]], nx.bridges(simple))  # the stubs type it as an iterable of str
+    for u, v in bridges:  # a doubled link is no bridge, however the simple graph looks
         if multiplicity[frozenset((u, v))] == 1:
             ctx.add("error", "core-resilience", f"core link {u} - {v} is a bridge: its failure splits the core", [u, v])
     for node in sorted(nx.articulation_points(simple)):
@@ -195,7 +199,8 @@ def check_core_link_planes(ctx: Context) -> None:
         missing = sorted(planes - edge.planes)
         if edge.u in core and edge.v in core and missing:
             ctx.add(
-                "error", "plane-affinity",
+                "error",
+                "plane-affinity",
                 f"core link {edge.id} does not carry the affinity of plane {', '.join(missing)}",
                 [edge.id, *missing],
             )
@@ -215,7 +220,8 @@ def check_plane_reach(ctx: Context) -> None:
         missing = [ctx.topo.names[i] for i in pes if not cuts.reached[i]]
         for name in missing:
             ctx.add(
-                "error", "plane-reach",
+                "error",
+                "plane-reach",
                 f"plane {plane} does not reach PE {name} (site {plan.devices[ctx.topo.index[name]].site}): "
                 f"no path of links carrying the {plane} affinity",
                 [name, plane],
@@ -224,7 +230,7 @@ def check_plane_reach(ctx: Context) -> None:
 
 def disjoint_paths(ctx: Context) -> list[DisjointPaths]:
     """Edge- and node-disjoint paths from each non-village site to the core (max-flow on the 2-core)."""
-    graph = nx.Graph()
+    graph: nx.Graph[Any] = nx.Graph()
     for edge in ctx.topo.edges:
         if graph.has_edge(edge.u, edge.v):
             graph[edge.u][edge.v]["capacity"] += 1
@@ -246,11 +252,19 @@ def disjoint_paths(ctx: Context) -> list[DisjointPaths]:
         flow_graph = pruned if site_node in pruned else graph
         edge_k = int(nx.maximum_flow_value(flow_graph, site_node, core_node))
         node_k = nx.node_connectivity(flow_graph, site_node, core_node)
-        results.append(DisjointPaths(site=site, site_class=ctx.site_class[site], edge_disjoint=edge_k,
-                                     node_disjoint=node_k, required=required))
+        results.append(
+            DisjointPaths(
+                site=site,
+                site_class=ctx.site_class[site],
+                edge_disjoint=edge_k,
+                node_disjoint=node_k,
+                required=required,
+            )
+        )
         if min(edge_k, node_k) < required:
             ctx.add(
-                "error", "disjoint-paths",
+                "error",
+                "disjoint-paths",
                 f"site {site} has {edge_k} edge- and {node_k} node-disjoint path(s) to the core; {required} required",
                 [site],
             )
@@ -339,7 +353,8 @@ def _policy_findings(ctx: Context, failure: Failure, impact: FailureImpact) -> N
         hit = [s for s in sites if s in ctx.protected]
         if hit:
             ctx.add(
-                "error", "single-failure",
+                "error",
+                "single-failure",
                 f"{failure.kind} {failure.name} failing cuts {_few(hit)} off the {target}",
                 [failure.name, *hit],
             )
@@ -348,7 +363,8 @@ def _policy_findings(ctx: Context, failure: Failure, impact: FailureImpact) -> N
             hit = [s for s in sites if s in ctx.protected and s not in impact.lost.get(target, [])]
             if hit:
                 ctx.add(
-                    "error", "plane-backup",
+                    "error",
+                    "plane-backup",
                     f"{failure.kind} {failure.name} failing cuts {_few(hit)} off the {target} on plane {plane} "
                     f"and on its backup plane {ctx.backups.get(plane)}",
                     [failure.name, plane, *hit],
@@ -368,17 +384,24 @@ def blast_radius(ctx: Context) -> list[BlastRadius]:
         if site.parent:
             children[site.parent].append(site.id)
     radii = []
-    for town, villages in sorted(children.items()):
+    for town in sorted(children):
         for device in ctx.site_devices.get(town, []):
             failure = Failure("node", ctx.topo.names[device], nodes=frozenset((device,)))
             cut = sites_losing(ctx, cut_devices(ctx, ALL, CORE, failure), failure, CORE)
-            radii.append(BlastRadius(town=town, device=ctx.topo.names[device], villages=len(cut),
-                                     users=sum(ctx.users.get(s, 0) for s in cut)))
+            radii.append(
+                BlastRadius(
+                    town=town,
+                    device=ctx.topo.names[device],
+                    villages=len(cut),
+                    users=sum(ctx.users.get(s, 0) for s in cut),
+                )
+            )
     single_homed = sum(len(v) for v in children.values())
     if radii:
         worst = max(radii, key=lambda r: (r.users, r.villages))
         ctx.add(
-            "info", "single-homed",
+            "info",
+            "single-homed",
             f"{single_homed} village/residential sites are single-homed by design; the largest blast radius is "
             f"{worst.town} ({worst.device}): {worst.villages} sites, {worst.users} users",
             [worst.town, worst.device],
@@ -408,11 +431,16 @@ def capacity_summary(ctx: Context, failures: list[Failure], thresholds: Threshol
     rows = []
     for edge in ctx.topo.edges:
         load = result.loads[edge.index]
-        rows.append(LinkUtilisation(
-            link=edge.id, link_class=edge.link_class, capacity_gbps=edge.capacity_gbps,
-            normal=round(load.normal / edge.capacity_gbps, 4), worst=round(load.worst / edge.capacity_gbps, 4),
-            worst_failure=load.worst_failure,
-        ))
+        rows.append(
+            LinkUtilisation(
+                link=edge.id,
+                link_class=edge.link_class,
+                capacity_gbps=edge.capacity_gbps,
+                normal=round(load.normal / edge.capacity_gbps, 4),
+                worst=round(load.worst / edge.capacity_gbps, 4),
+                worst_failure=load.worst_failure,
+            )
+        )
     per_class: dict[str, float] = defaultdict(float)
     for row in rows:
         per_class[row.link_class] = max(per_class[row.link_class], row.worst)
@@ -420,8 +448,7 @@ def capacity_summary(ctx: Context, failures: list[Failure], thresholds: Threshol
     for row in overloaded:
         when = "in the normal state" if row.normal > thresholds.normal else f"when {row.worst_failure} fails"
         value = row.normal if row.normal > thresholds.normal else row.worst
-        ctx.add("error", "capacity", f"link {row.link} ({row.capacity_gbps:g}G) runs at {value:.0%} {when}",
-                [row.link])
+        ctx.add("error", "capacity", f"link {row.link} ({row.capacity_gbps:g}G) runs at {value:.0%} {when}", [row.link])
     if result.unserved_normal > 1e-9:
         ctx.add("error", "capacity", f"{result.unserved_normal:.2f} Gbit/s of demand reaches no destination", [])
     return CapacitySummary(

@@ -235,9 +235,9 @@ def analyse_capacity(model: CapacityModel, failures: list[Failure]) -> CapacityR
             continue
         result.scenarios_computed += 1
         loads, _ = model.loads(failure)
-        for edge, load in loads.items():
-            entry = result.loads[edge]
-            if load > entry.worst and edge not in failure.edges:
+        for edge_index, load in loads.items():
+            entry = result.loads[edge_index]
+            if load > entry.worst and edge_index not in failure.edges:
                 entry.worst = load
                 entry.worst_failure = f"{failure.kind} {failure.name}"
     return result

@@ -95,7 +95,9 @@ def single_failure_cuts(adjacency: Adjacency, targets: Iterable[int]) -> SingleF
 
 
 def reachable(
-    adjacency: Adjacency, targets: Iterable[int], removed_edges: frozenset[int] = frozenset(),
+    adjacency: Adjacency,
+    targets: Iterable[int],
+    removed_edges: frozenset[int] = frozenset(),
     removed_nodes: frozenset[int] = frozenset(),
 ) -> set[int]:
     """Nodes that still reach a target (breadth-first search), with some edges or nodes removed."""

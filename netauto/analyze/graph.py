@@ -44,9 +44,9 @@ class Topology:
 ALL = "all"
 
 
-def plan_graph(plan: Plan) -> nx.MultiGraph:
+def plan_graph(plan: Plan) -> nx.MultiGraph[str]:
     """The networkx multigraph of the plan (one edge per link, keyed by link id)."""
-    graph = nx.MultiGraph(name=plan.network)
+    graph: nx.MultiGraph[str] = nx.MultiGraph(name=plan.network)
     for device in plan.devices:
         graph.add_node(device.name, site=device.site, site_class=device.site_class, role=device.role)
     for link in plan.links:

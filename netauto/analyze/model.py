@@ -28,7 +28,9 @@ class FailureImpact(AnalysisModel):
     sites_cut_off: int
     users_cut_off: int
     lost: dict[str, list[str]]  # target -> sites that lose it in the whole network
-    lost_per_plane: dict[str, dict[str, list[str]]]  # plane -> target -> sites that lose it on that plane and its backup
+    lost_per_plane: dict[
+        str, dict[str, list[str]]
+    ]  # plane -> target -> sites that lose it on that plane and its backup
     rerouted_to_backup: dict[str, int]  # plane -> sites that lose it on the plane but keep it on its backup
 
 

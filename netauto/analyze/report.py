@@ -11,7 +11,7 @@ from importlib.resources import files
 from jinja2 import Environment, StrictUndefined, select_autoescape
 
 from netauto.analyze.model import Analysis
-from netauto.plan.model import Plan
+from netauto.plan.model import Plan, PlannedSite
 
 PLANE_COLOURS = {"data": "#1f6feb", "video": "#e8590c"}
 SHARED_COLOUR = "#8250df"
@@ -28,6 +28,7 @@ def analysis_json(analysis: Analysis) -> str:
 class Node:
     key: str
     label: str
+    title: str
     x: float
     y: float
     radius: float
@@ -52,22 +53,27 @@ def topology_picture(plan: Plan) -> tuple[list[Node], list[Line]]:
     villages = Counter(s.parent for s in plan.sites if s.parent)
     grouped = {s.id for s in plan.sites if s.parent}
     bureaus = sorted(s.id for s in plan.sites if s.site_class == "bureau")
-    ring = sorted((s.id for s in plan.sites if s.id not in grouped and s.id not in core and s.id not in bureaus),
-                  key=lambda sid: (sites[sid].site_class, sid))
+    ring = sorted(
+        (s.id for s in plan.sites if s.id not in grouped and s.id not in core and s.id not in bureaus),
+        key=lambda sid: (sites[sid].site_class, sid),
+    )
     nodes: dict[str, Node] = {}
     for i, site in enumerate(core):
         angle = 2 * math.pi * i / max(len(core), 1) - math.pi / 2
-        nodes[site] = Node(site, sites[site].name or site, *_polar(70, angle), 26, "core")
+        nodes[site] = Node(site, site, _title(sites[site]), *_polar(70, angle), 26, "core")
     for i, site in enumerate(ring):
         angle = 2 * math.pi * i / max(len(ring), 1)
-        nodes[site] = Node(site, sites[site].name or site, *_polar(250, angle), 16, sites[site].site_class)
+        nodes[site] = Node(site, site, _title(sites[site]), *_polar(250, angle), 16, sites[site].site_class)
         if villages[site]:
-            nodes[f"villages:{site}"] = Node(f"villages:{site}", f"{villages[site]}", *_polar(335, angle),
-                                             8 + math.sqrt(villages[site]) * 2, "villages")
+            key = f"villages:{site}"
+            radius = 8 + math.sqrt(villages[site]) * 2
+            title = f"{villages[site]} villages of {site}"
+            nodes[key] = Node(key, f"{villages[site]}", title, *_polar(335, angle), radius, "villages")
     if bureaus:
-        nodes["bureaus"] = Node("bureaus", f"{len(bureaus)} bureaus", CENTRE[0], CENTRE[1] + 160, 30, "bureau")
+        title = f"{len(bureaus)} bureaus, each dual-homed to both core sites"
+        nodes["bureaus"] = Node("bureaus", f"{len(bureaus)} bureaus", title, CENTRE[0], CENTRE[1] + 160, 30, "bureau")
     lines = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, tuple[str, ...]]] = set()
     for link in plan.links:
         a, b = device_site[link.a.device], device_site[link.b.device]
         a = "bureaus" if a in bureaus else (f"villages:{sites[a].parent}" if a in grouped else a)
@@ -76,9 +82,21 @@ def topology_picture(plan: Plan) -> tuple[list[Node], list[Line]]:
             continue
         seen.add((a, b, tuple(link.planes)))
         colour = _colour(link.planes)
-        lines.append(Line(nodes[a].x, nodes[a].y, nodes[b].x, nodes[b].y, colour,
-                          f"{link.id} ({link.capacity_gbps:g}G, planes {', '.join(link.planes)})"))
+        lines.append(
+            Line(
+                nodes[a].x,
+                nodes[a].y,
+                nodes[b].x,
+                nodes[b].y,
+                colour,
+                f"{link.id} ({link.capacity_gbps:g}G, planes {', '.join(link.planes)})",
+            )
+        )
     return list(nodes.values()), lines
+
+
+def _title(site: PlannedSite) -> str:
+    return f"{site.id} — {site.name}" if site.name else site.id
 
 
 def _polar(radius: float, angle: float) -> tuple[float, float]:
@@ -92,8 +110,9 @@ def _colour(planes: list[str]) -> str:
 
 
 def analysis_html(analysis: Analysis, plan: Plan) -> str:
-    env = Environment(autoescape=select_autoescape(default=True), undefined=StrictUndefined, trim_blocks=True,
-                      lstrip_blocks=True)
+    env = Environment(
+        autoescape=select_autoescape(default=True), undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
     template = env.from_string(files("netauto.analyze").joinpath("report.html.j2").read_text(encoding="utf-8"))
     nodes, lines = topology_picture(plan)
     severities = Counter(f.severity for f in analysis.findings)
@@ -101,7 +120,15 @@ def analysis_html(analysis: Analysis, plan: Plan) -> str:
     for finding in analysis.findings:
         by_check[finding.check] += 1
     return template.render(
-        a=analysis, plan=plan, nodes=nodes, lines=lines, width=WIDTH, height=HEIGHT, severities=severities,
-        by_check=dict(sorted(by_check.items())), plane_colours=PLANE_COLOURS, shared_colour=SHARED_COLOUR,
+        a=analysis,
+        plan=plan,
+        nodes=nodes,
+        lines=lines,
+        width=WIDTH,
+        height=HEIGHT,
+        severities=severities,
+        by_check=dict(sorted(by_check.items())),
+        plane_colours=PLANE_COLOURS,
+        shared_colour=SHARED_COLOUR,
         classes=list(analysis.capacity.worst_per_link_class.items()),
     )

@@ -102,7 +102,9 @@ def analyze_command(
         bool, typer.Option("--strict", help=f"Exit with {POLICY_EXIT_CODE} when a policy check fails.")
     ] = False,
     max_normal: Annotated[float, typer.Option(help="Highest link utilisation allowed in the normal state.")] = 0.8,
-    max_failure: Annotated[float, typer.Option(help="Highest link utilisation allowed under any single failure.")] = 1.0,
+    max_failure: Annotated[
+        float, typer.Option(help="Highest link utilisation allowed under any single failure.")
+    ] = 1.0,
 ) -> None:
     """Redundancy, single-failure impact, plane backup and capacity of the planned network."""
     with stage_progress(stderr) as on_stage:
