@@ -67,11 +67,15 @@ def qingpu_benchmark() -> None:
     analysis = analyze(result)
     elapsed = time.perf_counter() - start
     report("full analysis of inventory/qingpu (incl. N-1 capacity)", elapsed, 5.0)
-    print(f"  stages: {analysis.elapsed_seconds}; capacity scenarios computed "
-          f"{analysis.capacity.scenarios_computed} of {analysis.capacity.scenarios_total}")
+    print(
+        f"  stages: {analysis.elapsed_seconds}; capacity scenarios computed "
+        f"{analysis.capacity.scenarios_computed} of {analysis.capacity.scenarios_total}"
+    )
     ctx = build_context(result)
-    print(f"  topologies x targets searched: {len(ctx.cuts)} ({', '.join(sorted({t for _, t in ctx.cuts}))}; "
-          f"core = {CORE})")
+    print(
+        f"  topologies x targets searched: {len(ctx.cuts)} ({', '.join(sorted({t for _, t in ctx.cuts}))}; "
+        f"core = {CORE})"
+    )
 
 
 if __name__ == "__main__":

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import QINGPU
+from netauto.analyze.analysis import all_failures, build_context, site_demands
 from netauto.analyze.capacity import NORMAL, CapacityModel, Failure, SiteDemand, analyse_capacity, pendant_elements
 from netauto.analyze.graph import ALL, Edge, Topology, adjacency
+from netauto.pipeline import build_plan
 
 
 def build(names: list[str], links: list[tuple[str, str, int, set[str]]]) -> Topology:
@@ -101,3 +104,19 @@ def test_sink_free_trees_are_pendant_but_sinks_are_kept() -> None:
     nodes, edges = pendant_elements(topo, keep={topo.index["c"], topo.index["cloud"]})
     assert {topo.names[n] for n in nodes} == {"v1", "v2"}
     assert {topo.edges[e].id for e in edges} == {"v1-t", "v2-v1"}
+
+
+def test_shortcuts_do_not_change_the_worst_case_on_qingpu() -> None:
+    """Collapsing hanging trees and skipping failures that only detach them gives the exact brute-force answer."""
+    ctx = build_context(build_plan(QINGPU))
+    full = CapacityModel(ctx.topo, site_demands(ctx), ctx.targets, ctx.backups)
+    failures = all_failures(ctx)
+    fast = analyse_capacity(full, failures)
+    worst: dict[int, float] = dict.fromkeys(range(len(ctx.topo.edges)), 0.0)
+    for failure in [NORMAL, *failures]:
+        loads, _ = full.loads(failure)
+        for edge, load in loads.items():
+            if edge not in failure.edges:
+                worst[edge] = max(worst[edge], load)
+    assert {e: round(v, 9) for e, v in worst.items()} == {e: round(r.worst, 9) for e, r in fast.loads.items()}
+    assert fast.scenarios_computed < len(failures)

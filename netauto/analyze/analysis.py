@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import networkx as nx
+from networkx.algorithms.connectivity import build_auxiliary_node_connectivity, local_node_connectivity
+from networkx.algorithms.flow import build_residual_network, shortest_augmenting_path
 
 from netauto.analyze.capacity import CapacityModel, Failure, SiteDemand, analyse_capacity
 from netauto.analyze.connectivity import SingleFailureCuts, reachable, single_failure_cuts
@@ -33,6 +35,7 @@ from netauto.pipeline import PlanResult
 
 CORE = "core"
 WORST_SHOWN = 10
+MAX_DISJOINT = 4  # disjoint paths are counted up to this many
 
 
 @dataclass(frozen=True)
@@ -243,15 +246,15 @@ def disjoint_paths(ctx: Context) -> list[DisjointPaths]:
         if len(devices) > 1 and site not in ctx.target_sites[CORE]:  # paths may leave through any device
             graph.add_edges_from((("site", site), device, {"capacity": big}) for device in devices)
     pruned = nx.k_core(graph, 2)  # trees hanging off (villages) lie on no path between the rest
+    flows = _DisjointPathCounter(pruned)
     results = []
     for site, devices in sorted(ctx.site_devices.items()):
         site_node = ("site", site) if len(devices) > 1 else devices[0]
         required = 2 if site in ctx.protected else 1
         if site in ctx.target_sites[CORE] or (site_node not in pruned and required == 1):
             continue
-        flow_graph = pruned if site_node in pruned else graph
-        edge_k = int(nx.maximum_flow_value(flow_graph, site_node, core_node))
-        node_k = nx.node_connectivity(flow_graph, site_node, core_node)
+        counter = flows if site_node in pruned else _DisjointPathCounter(graph)
+        edge_k, node_k = counter.count(site_node, core_node)
         results.append(
             DisjointPaths(
                 site=site,
@@ -269,6 +272,35 @@ def disjoint_paths(ctx: Context) -> list[DisjointPaths]:
                 [site],
             )
     return results
+
+
+class _DisjointPathCounter:
+    """Edge- and node-disjoint path counts between pairs of one graph, capped at MAX_DISJOINT.
+
+    The auxiliary and residual networks are built once and reused for every pair (networkx's
+    recommended way for many pairs); the cap stops each max-flow once the answer is known.
+    """
+
+    def __init__(self, graph: nx.Graph[Any]) -> None:
+        self.graph = graph
+        self.edge_residual = build_residual_network(graph, "capacity")
+        self.node_auxiliary = build_auxiliary_node_connectivity(graph)
+        self.node_residual = build_residual_network(self.node_auxiliary, "capacity")
+
+    def count(self, source: Any, target: Any) -> tuple[int, int]:
+        edge_k = shortest_augmenting_path(
+            self.graph, source, target, residual=self.edge_residual, cutoff=MAX_DISJOINT
+        ).graph["flow_value"]
+        node_k = local_node_connectivity(
+            self.graph,
+            source,
+            target,
+            flow_func=shortest_augmenting_path,
+            auxiliary=self.node_auxiliary,
+            residual=self.node_residual,
+            cutoff=MAX_DISJOINT,
+        )
+        return min(int(edge_k), MAX_DISJOINT), min(int(node_k), MAX_DISJOINT)
 
 
 # --- failure impact ---------------------------------------------------------------------------

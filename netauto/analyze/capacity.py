@@ -14,7 +14,7 @@ import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from netauto.analyze.graph import Adjacency, Topology
+from netauto.analyze.graph import ALL, Adjacency, Topology
 
 INFINITY = float("inf")
 
@@ -128,34 +128,60 @@ def dag_edges(adjacency: Adjacency, metrics: list[int], dist: list[float]) -> se
 
 
 class CapacityModel:
-    """Routes the demands of a plan on a topology; one instance per analysis run."""
+    """Routes the demands of a plan on a topology (or on its core, see `collapsed`)."""
 
     def __init__(
-        self, topo: Topology, demands: list[SiteDemand], sinks: dict[str, list[int]], backups: dict[str, str | None]
+        self,
+        topo: Topology,
+        demands: list[SiteDemand],
+        sinks: dict[str, list[int]],
+        backups: dict[str, str | None],
+        adjacencies: dict[str, Adjacency] | None = None,
     ) -> None:
         self.topo = topo
         self.demands = demands
         self.sinks = sinks
         self.backups = backups
+        self.adjacency = adjacencies if adjacencies is not None else topo.adjacency
         self.metrics = [e.metric for e in topo.edges]
         self.pairs = sorted({(d.plane, d.destination) for d in demands} | self._backup_pairs(demands))
-        self.normal = {pair: self._route(pair, NORMAL) for pair in self.pairs}
+        self.normal = {pair: self._route(pair, NORMAL, with_dag=True) for pair in self.pairs}
+
+    def collapsed(self, pendant_nodes: set[int], pendant_edges: set[int]) -> CapacityModel:
+        """The same model on the network without its sink-free hanging trees.
+
+        Each tree's demand enters the network where the tree hangs; the loads of the links that
+        remain are the same, and routing a failure scenario costs the core's size, not the network's.
+        """
+        adjacencies = {
+            name: [[(n, e) for n, e in neighbours if e not in pendant_edges] for neighbours in adjacency]
+            for name, adjacency in self.topo.adjacency.items()
+        }
+        root = _tree_roots(self.topo.adjacency[ALL], pendant_nodes)
+        merged: dict[tuple[tuple[int, ...], str, str], float] = defaultdict(float)
+        for d in self.demands:
+            devices = tuple(sorted({root[n] for n in d.devices if root.get(n) is not None}))
+            if devices:
+                merged[(devices, d.plane, d.destination)] += d.gbps
+        demands = [
+            SiteDemand(site="+".join(map(str, devices)), devices=devices, plane=plane, destination=dest, gbps=gbps)
+            for (devices, plane, dest), gbps in sorted(merged.items())
+        ]
+        return CapacityModel(self.topo, demands, self.sinks, self.backups, adjacencies)
 
     def _backup_pairs(self, demands: list[SiteDemand]) -> set[tuple[str, str]]:
         return {(b, d.destination) for d in demands if (b := self.backups.get(d.plane))}
 
-    def _dist(self, pair: tuple[str, str], failure: Failure) -> list[float]:
+    def _route(self, pair: tuple[str, str], failure: Failure, with_dag: bool = False) -> Routing:
         plane, destination = pair
-        return shortest_paths(self.topo.adjacency[plane], self.metrics, self.sinks[destination], failure)
-
-    def _route(self, pair: tuple[str, str], failure: Failure) -> Routing:
-        dist = self._dist(pair, failure)
-        return Routing(dist=dist, loads={}, dag_edges=dag_edges(self.topo.adjacency[pair[0]], self.metrics, dist))
+        adjacency = self.adjacency[plane]
+        dist = shortest_paths(adjacency, self.metrics, self.sinks[destination], failure)
+        return Routing(dist=dist, loads={}, dag_edges=dag_edges(adjacency, self.metrics, dist) if with_dag else set())
 
     def _touches(self, failure: Failure, routing: Routing) -> bool:
         if failure.edges & routing.dag_edges:
             return True
-        return any(edge in routing.dag_edges for node in failure.nodes for _, edge in self.topo.adjacency["all"][node])
+        return any(edge in routing.dag_edges for node in failure.nodes for _, edge in self.adjacency[ALL][node])
 
     def loads(self, failure: Failure) -> tuple[dict[int, float], float]:
         """Load per link (Gbit/s) and demand that reaches nothing, under `failure`."""
@@ -172,7 +198,7 @@ class CapacityModel:
         for (plane, _destination), node_demand in per_pair.items():
             routing = routings[(plane, _destination)]
             for edge, load in push_flows(
-                self.topo.adjacency[plane], self.metrics, routing.dist, node_demand, failure
+                self.adjacency[plane], self.metrics, routing.dist, node_demand, failure
             ).items():
                 total[edge] += load
         return total, unserved
@@ -221,10 +247,24 @@ def pendant_elements(topo: Topology, keep: set[int]) -> tuple[set[int], set[int]
     return removed_nodes, removed_edges
 
 
+def _tree_roots(adjacency: Adjacency, pendant: set[int]) -> dict[int, int | None]:
+    """For every node, the non-pendant node its hanging tree is attached to (itself if not pendant)."""
+    root: dict[int, int | None] = {n: n for n in range(len(adjacency)) if n not in pendant}
+    frontier = list(root)
+    while frontier:
+        node = frontier.pop()
+        for neighbour, _ in adjacency[node]:
+            if neighbour not in root:
+                root[neighbour] = root[node]
+                frontier.append(neighbour)
+    return root
+
+
 def analyse_capacity(model: CapacityModel, failures: list[Failure]) -> CapacityResult:
     """Normal-state loads and, per link, the worst load over every failure that can raise one."""
     sinks = {n for nodes in model.sinks.values() for n in nodes}
     pendant_nodes, pendant_edges = pendant_elements(model.topo, sinks)
+    core_model = model.collapsed(pendant_nodes, pendant_edges)
     result = CapacityResult(scenarios_total=len(failures))
     normal, result.unserved_normal = model.loads(NORMAL)
     for edge in model.topo.edges:
@@ -234,7 +274,7 @@ def analyse_capacity(model: CapacityModel, failures: list[Failure]) -> CapacityR
         if failure.edges <= pendant_edges and failure.nodes <= pendant_nodes:
             continue
         result.scenarios_computed += 1
-        loads, _ = model.loads(failure)
+        loads, _ = core_model.loads(failure)
         for edge_index, load in loads.items():
             entry = result.loads[edge_index]
             if load > entry.worst and edge_index not in failure.edges:
