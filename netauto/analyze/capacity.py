@@ -160,7 +160,7 @@ class CapacityModel:
         root = _tree_roots(self.topo.adjacency[ALL], pendant_nodes)
         merged: dict[tuple[tuple[int, ...], str, str], float] = defaultdict(float)
         for d in self.demands:
-            devices = tuple(sorted({root[n] for n in d.devices if root.get(n) is not None}))
+            devices = tuple(sorted({r for n in d.devices if (r := root.get(n)) is not None}))
             if devices:
                 merged[(devices, d.plane, d.destination)] += d.gbps
         demands = [
