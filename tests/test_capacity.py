@@ -7,7 +7,7 @@ import pytest
 from conftest import QINGPU
 from netauto.analyze.analysis import all_failures, build_context, site_demands
 from netauto.analyze.capacity import NORMAL, CapacityModel, Failure, SiteDemand, analyse_capacity, pendant_elements
-from netauto.analyze.graph import ALL, Edge, Topology, adjacency
+from netauto.analyze.graph import Edge, Topology, build_topology
 from netauto.pipeline import build_plan
 
 
@@ -17,11 +17,7 @@ def build(names: list[str], links: list[tuple[str, str, int, set[str]]]) -> Topo
         Edge(i, f"{a}-{b}", index[a], index[b], "test", 10.0, metric, frozenset(planes), ())
         for i, (a, b, metric, planes) in enumerate(links)
     ]
-    topo = Topology(names=names, index=index, edges=edges, planes=["data", "video"])
-    topo.adjacency[ALL] = adjacency(len(names), edges)
-    for plane in topo.planes:
-        topo.adjacency[plane] = adjacency(len(names), [e for e in edges if plane in e.planes])
-    return topo
+    return build_topology(names, edges, ["data", "video"])
 
 
 BOTH = {"data", "video"}

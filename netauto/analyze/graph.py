@@ -80,9 +80,14 @@ def topology(plan: Plan) -> Topology:
         )
         for i, link in enumerate(plan.links)
     ]
-    topo = Topology(names=names, index=index, edges=edges, planes=list(plan.planes))
+    return build_topology(names, edges, list(plan.planes))
+
+
+def build_topology(names: list[str], edges: list[Edge], planes: list[str]) -> Topology:
+    """A topology with its adjacency lists: all links, and the links of each plane."""
+    topo = Topology(names=names, index={name: i for i, name in enumerate(names)}, edges=edges, planes=planes)
     topo.adjacency[ALL] = adjacency(len(names), edges)
-    for plane in plan.planes:
+    for plane in planes:
         topo.adjacency[plane] = adjacency(len(names), [e for e in edges if plane in e.planes])
     return topo
 
