@@ -14,10 +14,11 @@ from netauto.model.checks import Reporter, check_inventory
 from netauto.model.loader import RawInventory, load_inventory
 from netauto.model.parse import parse_inventory
 from netauto.model.schema import Inventory
-from netauto.plan.allocate import AllocationReport, allocate
+from netauto.plan.allocate import allocate
 from netauto.plan.expand import check_borders, expand
 from netauto.plan.lock import Lock, read_lock, write_lock
 from netauto.plan.model import Plan
+from netauto.plan.pools import AllocationReport
 
 
 @dataclass

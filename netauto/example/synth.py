@@ -63,7 +63,8 @@ def _bits_for(count: int) -> int:
 def _network(size: SynthSize) -> dict[str, Any]:
     loopback_len = 32 - _bits_for(size.device_count)
     p2p_len = 32 - _bits_for(2 * size.link_count)
-    if loopback_len < 12 or p2p_len < 12:
+    pe_ce_len = 32 - _bits_for(2 * size.link_count * len([v for v in VPNS if v.get("attach")]))
+    if min(loopback_len, p2p_len, pe_ce_len) < 12:
         raise NetautoError(f"{size.device_count} devices do not fit the synthetic address plan (at most ~500,000)")
     return {
         "id": "synthetic",
@@ -76,6 +77,8 @@ def _network(size: SynthSize) -> dict[str, Any]:
             "loopback_v6": "fd00:0:1::/64",
             "p2p_v4": f"10.128.0.0/{p2p_len}",
             "p2p_v6": "fd00:0:2::/64",
+            "pe_ce_v4": f"10.192.0.0/{pe_ce_len}",
+            "pe_ce_v6": "fd00:0:3::/64",
         },
         "srv6": {"locator_pool": "fcbb:bb00::/24", "block_len": 32, "node_len": 16, "function_len": 16},
     }
@@ -201,8 +204,20 @@ SITE_CLASSES: list[dict[str, Any]] = [
 ]
 
 VPNS: list[dict[str, Any]] = [
-    {"id": "public-data", "zone": "public", "plane": "data", "prefixes": ["172.16.0.0/12"]},
-    {"id": "public-video", "zone": "public", "plane": "video", "prefixes": ["100.64.0.0/16"]},
+    {
+        "id": "public-data",
+        "zone": "public",
+        "plane": "data",
+        "prefixes": ["172.16.0.0/12"],
+        "attach": ["bureau", "village"],
+    },
+    {
+        "id": "public-video",
+        "zone": "public",
+        "plane": "video",
+        "prefixes": ["100.64.0.0/10"],
+        "attach": ["bureau", "village"],
+    },
     {"id": "internet", "zone": "internet", "plane": "data"},
 ]
 

@@ -82,14 +82,19 @@ def _unique(report: Reporter, section: str, attribute: str, values: list[Any]) -
 def check_network(inv: Inventory, report: Reporter) -> None:
     net = inv.network
     low, high = net.vpn_id_range
-    if not 1 <= low <= high <= 65535:
+    if not 1 <= low <= high <= 4094:
         report.error(
             ("network", "vpn_id_range"),
-            f"vpn_id_range [{low}, {high}] is not an ascending range inside 1-65535",
+            f"vpn_id_range [{low}, {high}] is not an ascending range inside 1-4094 (a VPN id is also its VLAN id)",
+        )
+    asn_low, asn_high = net.ce_asn_range
+    if not 1 <= asn_low <= asn_high <= 4294967295 or asn_low <= net.asn <= asn_high:
+        report.error(
+            ("network", "ce_asn_range"), f"ce_asn_range [{asn_low}, {asn_high}] must be ascending and exclude {net.asn}"
         )
     if net.transport == "srv6" and net.srv6 is None:
         report.error(("network", "transport"), "transport srv6 needs a 'srv6' section", "add network.srv6")
-    pools: list[tuple[Prefix, str]] = [(getattr(net.pools, name), name) for name in type(net.pools).model_fields]
+    pools: list[tuple[Prefix, str]] = [(value, name) for name, value in net.pools.defined()]
     if net.srv6 is not None:
         pools.append((net.srv6.locator_pool, "srv6.locator_pool"))
     for first, second, a, b in overlapping_pairs(pools):
@@ -272,11 +277,27 @@ def check_capabilities(inv: Inventory, report: Reporter) -> None:
             )
 
 
+def check_attachment_pools(inv: Inventory, report: Reporter) -> None:
+    """VPNs attached to sites need the PE-CE pools."""
+    attached = any(v.attach for v in inv.vpns) or bool(inv.dedicated_networks)
+    pools = inv.network.pools
+    for name in ("pe_ce_v4", "pe_ce_v6"):
+        if attached and getattr(pools, name) is None:
+            report.error(
+                ("network", "pools"),
+                f"VPNs are attached to sites but pool {name} is not defined",
+                f"add network.pools.{name} for the PE-CE sub-interfaces",
+            )
+
+
 def check_vpns(inv: Inventory, report: Reporter) -> None:
     planes = {p.id for p in inv.planes}
     low, high = inv.network.vpn_id_range
+    classes = {sc.id for sc in inv.site_classes}
     for i, vpn in enumerate(inv.vpns):
         report.reference(("vpns", i, "plane"), "plane", vpn.plane, planes)
+        for j, site_class in enumerate(vpn.attach):
+            report.reference(("vpns", i, "attach", j), "site class", site_class, classes)
         if vpn.vpn_id is not None and not low <= vpn.vpn_id <= high:
             report.error(("vpns", i, "vpn_id"), f"vpn_id {vpn.vpn_id} is outside network.vpn_id_range [{low}, {high}]")
     _check_vpn_overlaps(inv, report)
@@ -389,7 +410,7 @@ def _extranet_prefixes(inv: Inventory, vpn: Any) -> list[tuple[IPv4Network | IPv
         if other is not vpn and other.zone == "public":
             found.extend((p, f"the plan of VPN '{other.id}'") for p in other.prefixes)
     pools = inv.network.pools
-    found.extend((getattr(pools, name), f"pool {name}") for name in type(pools).model_fields)
+    found.extend((value, f"pool {name}") for name, value in pools.defined())
     return found
 
 
@@ -440,6 +461,7 @@ CHECKS: tuple[Callable[[Inventory, Reporter], None], ...] = (
     check_sites,
     check_capabilities,
     check_vpns,
+    check_attachment_pools,
     check_dedicated_networks,
     check_demands,
     check_device_overrides,

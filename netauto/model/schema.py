@@ -58,6 +58,22 @@ class Pools(Model):
     loopback_v6: V6Prefix
     p2p_v4: V4Prefix
     p2p_v6: V6Prefix
+    pe_ce_v4: V4Prefix | None = None  # one /31 per PE-CE sub-interface (uplink x VPN)
+    pe_ce_v6: V6Prefix | None = None  # one /127 per PE-CE sub-interface
+
+    def defined(self) -> list[tuple[str, IPv4Network | IPv6Network]]:
+        return [(name, value) for name in type(self).model_fields if (value := getattr(self, name)) is not None]
+
+
+class Management(Model):
+    """Baseline services every managed device gets (addresses, not secrets: those come from outside)."""
+
+    domain: str = "extranet.local"
+    ntp: list[Annotated[IPv4Address | IPv6Address, BeforeValidator(parse_address)]] = []
+    syslog: list[Annotated[IPv4Address | IPv6Address, BeforeValidator(parse_address)]] = []
+    snmp_user: str = "netauto"
+    snmp_managers: list[AnyPrefix] = []
+    login_user: str = "netops"
 
 
 class Srv6(Model):
@@ -88,7 +104,9 @@ class Network(Model):
     pools: Pools
     srv6: Srv6 | None = None
     route_distinguisher: Literal["loopback", "asn"] = "loopback"
-    vpn_id_range: tuple[int, int] = (100, 4095)
+    vpn_id_range: tuple[int, int] = (100, 4094)
+    ce_asn_range: tuple[int, int] = (4200000000, 4294967294)  # private 4-byte ASNs for eBGP CEs
+    management: Management = Management()
 
 
 class Plane(Model):
@@ -131,6 +149,8 @@ class SiteClass(Model):
     parent_class: Ident | None = None
     mesh_link_class: Ident | None = None
     service: Ident | None = None  # a service every site must reach (cloud, upstream); demands may go to it
+    pe_ce_routing: Literal["static", "ebgp"] = "static"  # for CE classes: how the CE and its PE exchange routes
+    lan_v4_len: int = Field(26, ge=8, le=30)  # LAN prefix per attached VPN, from the VPN's plan
 
 
 class Uplink(Model):
@@ -185,7 +205,8 @@ class Vpn(Model):
     prefixes: list[AnyPrefix] = []
     rd: Annotated[str, AfterValidator(check_route_distinguisher)] | None = None
     route_targets: RouteTargets | None = None
-    vpn_id: int | None = Field(None, ge=1, le=65535)
+    vpn_id: int | None = Field(None, ge=1, le=4094)  # also the VLAN of its PE-CE and LAN sub-interfaces
+    attach: list[Ident] = []  # site classes whose every site joins this VPN (dedicated networks add their sites)
 
 
 class Border(Model):

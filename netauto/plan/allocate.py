@@ -8,15 +8,14 @@ the lock's `retired` part and stay reserved, so no address is silently handed to
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 
 from netauto.addressing import address_int, address_text, isis_net, locator, plane_block, sid
 from netauto.model.checks import Reporter
-from netauto.model.schema import Inventory
+from netauto.model.schema import Inventory, Vpn
+from netauto.plan.attach import attach_sites
 from netauto.plan.expand import DeviceSpec, Expansion, LinkSpec
 from netauto.plan.lock import KINDS, Entry, Lock
 from netauto.plan.model import (
@@ -30,66 +29,16 @@ from netauto.plan.model import (
     Retired,
     VrfSids,
 )
+from netauto.plan.pools import (
+    AllocationReport,
+    PoolAllocator,
+    int_of,
+    note,
+    report_exhausted,
+    reserve_all,
+    sticky,
+)
 from netauto.platforms import get_platform
-
-Pool = IPv4Network | IPv6Network
-Parse = Callable[[str], int]
-
-
-@dataclass
-class AllocationReport:
-    """What this planning run handed out, kept, moved or retired (for the summary and for tests)."""
-
-    new: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
-    changed: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
-    retired: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
-    restored: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
-
-
-class PoolAllocator:
-    """Hands out the lowest free value of an arithmetic range, skipping reserved ones."""
-
-    def __init__(self, name: str, describe: str, base: int, count: int, step: int = 1, first: int = 0) -> None:
-        self.name = name
-        self.describe = describe
-        self.base = base
-        self.count = count
-        self.step = step
-        self.used: set[int] = set()
-        self.cursor = first
-        self.exhausted = 0
-
-    @classmethod
-    def in_pool(cls, name: str, pool: Pool, block_len: int, first: int = 0) -> PoolAllocator:
-        """Blocks of `block_len` bits inside an address pool (e.g. /31s inside a /22)."""
-        step = 1 << (pool.max_prefixlen - block_len)
-        return cls(name, f"pool {name} {pool}", int(pool.network_address), pool.num_addresses // step, step, first)
-
-    @classmethod
-    def in_range(cls, name: str, low: int, high: int) -> PoolAllocator:
-        """Integers from `low` to `high` inclusive (node ids, VPN ids)."""
-        return cls(name, f"{name} {low}-{high}", low, high - low + 1)
-
-    def owns(self, value: int) -> bool:
-        offset = value - self.base
-        return 0 <= offset < self.count * self.step and offset % self.step == 0
-
-    def reserve(self, value: int) -> bool:
-        """Mark `value` taken; False when it is outside the range or already taken."""
-        if not self.owns(value) or value in self.used:
-            return False
-        self.used.add(value)
-        return True
-
-    def take(self) -> int | None:
-        while self.cursor < self.count:
-            value = self.base + self.cursor * self.step
-            self.cursor += 1
-            if value not in self.used:
-                self.used.add(value)
-                return value
-        self.exhausted += 1
-        return None
 
 
 def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter) -> tuple[Plan, Lock, AllocationReport]:
@@ -103,11 +52,14 @@ def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter)
             "devices": expansion.devices,
             "links": {link.id: link for link in expansion.links},
             "vpns": {v.id: v for v in inv.vpns},
+            "attachments": _attachment_keys(inv, expansion),
+            "lans": {f"{site}|{vpn.id}" for vpn in inv.vpns for site in _attached_sites(inv, vpn)},
         },
     )
     devices = _allocate_devices(inv, expansion, lock, new_lock, report, result)
     links = _allocate_links(inv, expansion, lock, new_lock, report, result)
     vpns = _allocate_vpns(inv, devices, lock, new_lock, report, result)
+    attachments, lans = attach_sites(inv, devices, links, vpns, lock, new_lock, report, result)
     plan = Plan(
         network=inv.network.id,
         name=inv.network.name,
@@ -140,9 +92,30 @@ def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter)
             ),
             key=lambda d: d.id,
         ),
+        attachments=sorted(attachments, key=lambda a: a.id),
+        lans=sorted(lans, key=lambda lan: (lan.site, lan.vpn)),
         retired=Retired(**{kind: sorted(new_lock.retired[kind]) for kind in KINDS}),
     )
     return plan, new_lock, result
+
+
+def _attached_sites(inv: Inventory, vpn: Vpn) -> list[str]:
+    return [s.id for s in inv.sites if s.site_class in vpn.attach]
+
+
+def _attachment_keys(inv: Inventory, expansion: Expansion) -> set[str]:
+    ce_sites = {d.site for d in expansion.devices.values() if d.role == "ce"}
+    uplinks: dict[str, list[str]] = {}
+    for link in expansion.links:
+        if link.kind == "uplink":
+            uplinks.setdefault(expansion.devices[link.a].site, []).append(link.id)
+    return {
+        f"{link}|{vpn.id}"
+        for vpn in inv.vpns
+        for site in _attached_sites(inv, vpn)
+        if site in ce_sites
+        for link in uplinks.get(site, [])
+    }
 
 
 def _retire(lock: Lock, new_lock: Lock, result: AllocationReport, present: dict[str, Any]) -> None:
@@ -158,37 +131,6 @@ def _retire(lock: Lock, new_lock: Lock, result: AllocationReport, present: dict[
                 new_lock.retired[kind][key] = entry
 
 
-def _reserve_all(allocator: PoolAllocator, lock: Lock, kind: str, attribute: str, parse: Parse) -> None:
-    """Reserve every value the lock knows, active or retired, that lies in the pool."""
-    for entries in (lock.active[kind], lock.retired[kind]):
-        for entry in entries.values():
-            value = _int_of(entry.get(attribute), parse)
-            if value is not None:
-                allocator.reserve(value)
-
-
-def _int_of(text: Any, parse: Parse) -> int | None:
-    """The lock's value as an integer; None when absent or unreadable (then it is reallocated)."""
-    if text is None:
-        return None
-    try:
-        return parse(str(text))
-    except ValueError:
-        return None
-
-
-def _sticky(
-    allocator: PoolAllocator, previous: Entry | None, attribute: str, parse: Parse, pinned: int | None = None
-) -> tuple[int | None, bool]:
-    """The value to use and whether it differs from the lock's."""
-    old = _int_of(previous.get(attribute), parse) if previous else None
-    if pinned is not None:
-        return pinned, old != pinned
-    if old is not None and allocator.owns(old):
-        return old, False
-    return allocator.take(), previous is not None
-
-
 def _allocate_devices(
     inv: Inventory, expansion: Expansion, lock: Lock, new_lock: Lock, report: Reporter, result: AllocationReport
 ) -> dict[str, PlannedDevice]:
@@ -198,9 +140,12 @@ def _allocate_devices(
     lo4 = PoolAllocator.in_pool("loopback_v4", net.pools.loopback_v4, 32, first=1)
     lo6 = PoolAllocator.in_pool("loopback_v6", net.pools.loopback_v6, 128, first=1)
     nodes = PoolAllocator.in_range("node_id", 1, (1 << node_bits) - 1)
-    _reserve_all(lo4, lock, "devices", "loopback_v4", address_int)
-    _reserve_all(lo6, lock, "devices", "loopback_v6", address_int)
-    _reserve_all(nodes, lock, "devices", "node_id", int)
+    ce_asns = PoolAllocator.in_range("ce_asn_range", *net.ce_asn_range)
+    ebgp_classes = {sc.id for sc in inv.site_classes if sc.role == "ce" and sc.pe_ce_routing == "ebgp"}
+    reserve_all(lo4, lock, "devices", "loopback_v4", address_int)
+    reserve_all(lo6, lock, "devices", "loopback_v6", address_int)
+    reserve_all(nodes, lock, "devices", "node_id", int)
+    reserve_all(ce_asns, lock, "devices", "asn", int)
     pins = _reserve_pins(inv, expansion, lock, lo4, lo6, report)
     blocks = {p.id: plane_block(srv6.locator_pool, srv6.block_len, p.flex_algo) for p in inv.planes} if srv6 else {}
     planned: dict[str, PlannedDevice] = {}
@@ -210,19 +155,22 @@ def _allocate_devices(
             planned[name] = _external_device(spec)
             continue
         previous = lock.entry("devices", name)
-        v4, changed4 = _sticky(lo4, previous, "loopback_v4", address_int, pins.get((name, "loopback_v4")))
-        v6, changed6 = _sticky(lo6, previous, "loopback_v6", address_int, pins.get((name, "loopback_v6")))
-        node, changed_node = _sticky(nodes, previous, "node_id", int) if spec.speaks_igp else (None, False)
+        v4, changed4 = sticky(lo4, previous, "loopback_v4", address_int, pins.get((name, "loopback_v4")))
+        v6, changed6 = sticky(lo6, previous, "loopback_v6", address_int, pins.get((name, "loopback_v6")))
+        node, changed_node = sticky(nodes, previous, "node_id", int) if spec.speaks_igp else (None, False)
+        asn, changed_asn = sticky(ce_asns, previous, "asn", int) if spec.site_class in ebgp_classes else (None, False)
         entry: Entry = {
             "loopback_v4": address_text(v4, 4) if v4 is not None else None,
             "loopback_v6": address_text(v6, 6) if v6 is not None else None,
         }
         if node is not None:
             entry["node_id"] = node
+        if asn is not None:
+            entry["asn"] = asn
         new_lock.active["devices"][name] = entry
-        _note(result, "devices", name, previous, changed4 or changed6 or changed_node)
+        note(result, "devices", name, previous, changed4 or changed6 or changed_node or changed_asn)
         loopback = IPv4Address(v4) if v4 is not None else None
-        planned[name] = PlannedDevice.model_construct(
+        planned[name] = PlannedDevice(
             name=name,
             site=spec.site,
             site_class=spec.site_class,
@@ -233,18 +181,20 @@ def _allocate_devices(
             loopback_v6=IPv6Address(v6) if v6 is not None else None,
             isis_net=isis_net(net.igp.area, loopback) if spec.speaks_igp and loopback else None,
             node_id=node,
+            asn=asn,
             locators={plane: locator(block, srv6.node_len, node) for plane, block in blocks.items()}
             if srv6 and node
             else {},
         )
-    _report_exhausted(lo4, report, ("network", "pools", "loopback_v4"))
-    _report_exhausted(lo6, report, ("network", "pools", "loopback_v6"))
-    _report_exhausted(nodes, report, ("network", "srv6", "node_len"))
+    report_exhausted(lo4, report, ("network", "pools", "loopback_v4"))
+    report_exhausted(lo6, report, ("network", "pools", "loopback_v6"))
+    report_exhausted(nodes, report, ("network", "srv6", "node_len"))
+    report_exhausted(ce_asns, report, ("network", "ce_asn_range"))
     return planned
 
 
 def _external_device(spec: DeviceSpec) -> PlannedDevice:
-    return PlannedDevice.model_construct(
+    return PlannedDevice(
         name=spec.name,
         site=spec.site,
         site_class=spec.site_class,
@@ -267,7 +217,7 @@ def _reserve_pins(
     for kind_entries in (lock.active["devices"], lock.retired["devices"]):
         for name, entry in kind_entries.items():
             for attribute, parse in (("loopback_v4", address_int), ("loopback_v6", address_int)):
-                value = _int_of(entry.get(attribute), parse)
+                value = int_of(entry.get(attribute), parse)
                 if value is not None:
                     holders.setdefault((attribute, value), name)
     pins: dict[tuple[str, str], int] = {}
@@ -294,31 +244,14 @@ def _reserve_pins(
     return pins
 
 
-def _note(result: AllocationReport, kind: str, key: str, previous: Entry | None, changed: bool) -> None:
-    if previous is None:
-        result.new[kind].append(key)
-    elif changed:
-        result.changed[kind].append(key)
-
-
-def _report_exhausted(allocator: PoolAllocator, report: Reporter, path: tuple[str, ...]) -> None:
-    if allocator.exhausted:
-        report.error(
-            path,
-            f"{allocator.describe} is exhausted: {allocator.exhausted} more allocation(s) "
-            f"needed beyond its {allocator.count} value(s)",
-            "widen the pool (allocations already made stay where they are)",
-        )
-
-
 def _allocate_links(
     inv: Inventory, expansion: Expansion, lock: Lock, new_lock: Lock, report: Reporter, result: AllocationReport
 ) -> list[PlannedLink]:
     pools = inv.network.pools
     p2p4 = PoolAllocator.in_pool("p2p_v4", pools.p2p_v4, 31)
     p2p6 = PoolAllocator.in_pool("p2p_v6", pools.p2p_v6, 127)
-    _reserve_all(p2p4, lock, "links", "p2p_v4", address_int)
-    _reserve_all(p2p6, lock, "links", "p2p_v6", address_int)
+    reserve_all(p2p4, lock, "links", "p2p_v4", address_int)
+    reserve_all(p2p6, lock, "links", "p2p_v6", address_int)
     ports = _PortBook(lock)
     classes = {lc.id: lc for lc in inv.link_classes}
     planned = []
@@ -327,8 +260,8 @@ def _allocate_links(
             continue
         link_class = classes[link.link_class]
         previous = lock.entry("links", link.id)
-        v4, changed4 = _sticky(p2p4, previous, "p2p_v4", address_int)
-        v6, changed6 = _sticky(p2p6, previous, "p2p_v6", address_int)
+        v4, changed4 = sticky(p2p4, previous, "p2p_v4", address_int)
+        v6, changed6 = sticky(p2p6, previous, "p2p_v6", address_int)
         a_if, changed_a = ports.interface(expansion.devices[link.a], link.id, "a", previous, link_class.capacity_gbps)
         b_if, changed_b = ports.interface(expansion.devices[link.b], link.id, "b", previous, link_class.capacity_gbps)
         if v4 is None or v6 is None:
@@ -342,10 +275,10 @@ def _allocate_links(
             "p2p_v6": f"{address_text(v6, 6)}/127",
         }
         moved = previous is not None and (previous.get("a"), previous.get("b")) != (link.a, link.b)
-        _note(result, "links", link.id, previous, changed4 or changed6 or changed_a or changed_b or moved)
+        note(result, "links", link.id, previous, changed4 or changed6 or changed_a or changed_b or moved)
         planned.append(_planned_link(link, link_class.capacity_gbps, link_class.metric, a_if, b_if, v4, v6))
     for allocator in (p2p4, p2p6):
-        _report_exhausted(allocator, report, ("network", "pools", allocator.name))
+        report_exhausted(allocator, report, ("network", "pools", allocator.name))
     return planned
 
 
@@ -353,14 +286,14 @@ def _planned_link(
     link: LinkSpec, capacity: float, metric: int, a_if: str | None, b_if: str | None, v4: int, v6: int
 ) -> PlannedLink:
     def end(device: str, interface: str | None, offset: int) -> Endpoint:
-        return Endpoint.model_construct(
+        return Endpoint(
             device=device,
             interface=interface,
             address_v4=f"{address_text(v4 + offset, 4)}/31",
             address_v6=f"{address_text(v6 + offset, 6)}/127",
         )
 
-    return PlannedLink.model_construct(
+    return PlannedLink(
         id=link.id,
         kind=link.kind,
         a=end(link.a, a_if, 0),
@@ -398,6 +331,7 @@ class _PortBook:
         if old is not None and _matches(pattern, str(old)):
             return str(old), False
         used = self.used.setdefault(device.name, set())
+        used.add(naming.lan_port)  # the LAN port is never a link port
         port = self.cursor.get((device.name, pattern), naming.first_port)
         while pattern.format(port=port) in used:
             port += 1
@@ -428,7 +362,7 @@ def _allocate_vpns(
     net = inv.network
     low, high = net.vpn_id_range
     ids = PoolAllocator.in_range("vpn_id_range", low, high)
-    _reserve_all(ids, lock, "vpns", "vpn_id", int)
+    reserve_all(ids, lock, "vpns", "vpn_id", int)
     for vpn in inv.vpns:
         if vpn.vpn_id is not None:
             ids.used.add(vpn.vpn_id)
@@ -437,11 +371,11 @@ def _allocate_vpns(
     planned = []
     for vpn in sorted(inv.vpns, key=lambda v: v.id):
         previous = lock.entry("vpns", vpn.id)
-        vpn_id, changed = _sticky(ids, previous, "vpn_id", int, vpn.vpn_id)
+        vpn_id, changed = sticky(ids, previous, "vpn_id", int, vpn.vpn_id)
         if vpn_id is None:
             continue
         new_lock.active["vpns"][vpn.id] = {"vpn_id": vpn_id}
-        _note(result, "vpns", vpn.id, previous, changed)
+        note(result, "vpns", vpn.id, previous, changed)
         default_rt = f"{net.asn}:{vpn_id}"
         backup = backups.get(vpn.plane)
         planned.append(
@@ -458,7 +392,7 @@ def _allocate_vpns(
                 sids=_vrf_sids(inv, pes, vpn.plane, backup, vpn_id),
             )
         )
-    _report_exhausted(ids, report, ("network", "vpn_id_range"))
+    report_exhausted(ids, report, ("network", "vpn_id_range"))
     return planned
 
 
@@ -482,7 +416,7 @@ def _vrf_sids(
         if primary is None:
             continue
         fallback = device.locators.get(backup) if backup else None
-        sids[device.name] = VrfSids.model_construct(
+        sids[device.name] = VrfSids(
             primary=sid(primary, srv6.function_len, vpn_id),
             backup=sid(fallback, srv6.function_len, vpn_id) if fallback else None,
         )

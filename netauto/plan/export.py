@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
 from netauto.plan.model import Plan, PlannedLink
@@ -36,6 +37,9 @@ def summary(plan: Plan) -> dict[str, Any]:
             "vpn_ids": len(plan.vpns),
             "route_distinguishers": sum(len(v.rd) for v in plan.vpns),
             "vrf_sids": sum(len(v.sids) for v in plan.vpns),
+            "pe_ce_attachments": len(plan.attachments),
+            "lans": len(plan.lans),
+            "ce_asns": sum(d.asn is not None for d in plan.devices),
         },
         "dedicated_networks": dict(sorted(Counter(f"{d.level}/{d.mode}" for d in plan.dedicated_networks).items())),
         "users": sum(s.users for s in plan.sites),
@@ -69,6 +73,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
                 "loopback_v6": _text(d.loopback_v6),
                 "isis_net": d.isis_net,
                 "node_id": d.node_id,
+                "asn": d.asn,
                 "srv6_locators": {plane: str(prefix) for plane, prefix in d.locators.items()},
             }
             for d in plan.devices
@@ -102,7 +107,36 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             }
             for d in plan.dedicated_networks
         ],
-        "retired": plan.retired.model_dump(),
+        "attachments": [
+            {
+                "id": a.id,
+                "vpn": a.vpn,
+                "vlan": a.vlan,
+                "primary": a.primary,
+                "ce": a.ce.device,
+                "ce_interface": a.ce.interface,
+                "ce_v4": a.ce.address_v4,
+                "ce_v6": a.ce.address_v6,
+                "pe": a.pe.device,
+                "pe_interface": a.pe.interface,
+                "pe_v4": a.pe.address_v4,
+                "pe_v6": a.pe.address_v6,
+            }
+            for a in plan.attachments
+        ],
+        "lans": [
+            {
+                "site": lan.site,
+                "vpn": lan.vpn,
+                "device": lan.device,
+                "interface": lan.interface,
+                "vlan": lan.vlan,
+                "v4": _text(lan.prefix_v4),
+                "v6": _text(lan.prefix_v6),
+            }
+            for lan in plan.lans
+        ],
+        "retired": asdict(plan.retired),
     }
 
 
@@ -148,5 +182,8 @@ def plan_json(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))  # built once, not per call
+
+
 def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return _ENCODER.encode(value)

@@ -18,7 +18,7 @@ from netauto.errors import LockError
 
 LOCK_NAME = "netauto.lock"
 LOCK_VERSION = 1
-KINDS = ("devices", "links", "vpns")
+KINDS = ("devices", "links", "vpns", "attachments", "lans")
 HEADER = (
     "# netauto allocation lock: written by `netauto plan`, commit it with the inventory.\n"
     "# Entries under 'retired' belong to things removed from the inventory; their addresses\n"
@@ -138,10 +138,13 @@ def _section(kind: str, entries: dict[str, Entry], indent: str) -> str:
     if not entries:
         return f"{indent}{kind}: {{}}\n"
     body = "".join(
-        f"{indent}  {json.dumps(key, ensure_ascii=False)}: {_flow(entries[key])}\n" for key in sorted(entries)
+        f"{indent}  {_ENCODER.encode(key)}: {_flow(entries[key])}\n" for key in sorted(entries)
     )
     return f"{indent}{kind}:\n{body}"
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # built once: json.dumps(**kw) builds one per call
+
+
 def _flow(entry: Entry) -> str:
-    return json.dumps(entry, ensure_ascii=False, sort_keys=True)
+    return _ENCODER.encode(entry)

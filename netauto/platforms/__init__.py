@@ -20,7 +20,12 @@ class InterfaceNaming(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     first_port: int
+    subinterface: str  # "{parent}.{vlan}"
+    lan_port: str
     by_speed_gbps: dict[float, str]
+
+    def sub(self, parent: str, vlan: int) -> str:
+        return self.subinterface.format(parent=parent, vlan=vlan)
 
     def pattern_for(self, capacity_gbps: float) -> str:
         """The interface name pattern of the slowest port speed that carries `capacity_gbps`."""

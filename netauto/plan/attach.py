@@ -1,0 +1,240 @@
+"""Sites joining VPNs: a LAN per (site, VPN) and a PE-CE sub-interface pair per (CE uplink, VPN).
+
+Both are sticky like every other allocation (lock kinds `lans` and `attachments`). A LAN comes
+from the VPN's own address plan and avoids what sites and cut-over networks already own there; a
+PE-CE pair gets a /31 and a /127 from the network's PE-CE pools. The VLAN is the VPN id.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from ipaddress import IPv4Network, IPv6Network
+
+from netauto.addressing import Prefix, address_int, address_text
+from netauto.model.checks import Reporter
+from netauto.model.schema import Inventory, Vpn
+from netauto.plan.lock import Entry, Lock
+from netauto.plan.model import Endpoint, PlannedAttachment, PlannedDevice, PlannedLan, PlannedLink, PlannedVpn
+from netauto.plan.pools import (
+    AllocationReport,
+    PoolAllocator,
+    int_of,
+    note,
+    report_exhausted,
+    reserve_all,
+    sticky,
+)
+from netauto.platforms import get_platform
+
+V6_LAN_LEN = 64
+
+
+def attach_sites(
+    inv: Inventory,
+    devices: dict[str, PlannedDevice],
+    links: list[PlannedLink],
+    vpns: list[PlannedVpn],
+    lock: Lock,
+    new_lock: Lock,
+    report: Reporter,
+    result: AllocationReport,
+) -> tuple[list[PlannedAttachment], list[PlannedLan]]:
+    members = _members(inv)
+    vpn_ids = {v.id: v.vpn_id for v in vpns}
+    lans = _allocate_lans(inv, members, devices, vpn_ids, lock, new_lock, report, result)
+    attachments = _allocate_attachments(inv, members, devices, links, vpn_ids, lock, new_lock, report, result)
+    return attachments, lans
+
+
+def _members(inv: Inventory) -> dict[str, list[str]]:
+    """VPN id -> the sites that join it (every site of the VPN's `attach` classes)."""
+    by_class: dict[str, list[str]] = defaultdict(list)
+    for site in inv.sites:
+        by_class[site.site_class].append(site.id)
+    return {vpn.id: sorted(s for c in vpn.attach for s in by_class[c]) for vpn in inv.vpns}
+
+
+def _owned_in_vpn(inv: Inventory, vpn: str) -> list[Prefix]:
+    owned = [p for site in inv.sites for p in site.prefixes.get(vpn, [])]
+    owned += [p for dn in inv.dedicated_networks if dn.mode == "cutover" and dn.target_vpn == vpn for p in dn.prefixes]
+    return owned
+
+
+def _allocate_lans(
+    inv: Inventory,
+    members: dict[str, list[str]],
+    devices: dict[str, PlannedDevice],
+    vpn_ids: dict[str, int],
+    lock: Lock,
+    new_lock: Lock,
+    report: Reporter,
+    result: AllocationReport,
+) -> list[PlannedLan]:
+    classes = {sc.id: sc for sc in inv.site_classes}
+    sites = {s.id: s for s in inv.sites}
+    first_device: dict[str, PlannedDevice] = {}
+    for device in sorted(devices.values(), key=lambda d: d.name):
+        first_device.setdefault(device.site, device)
+    planned = []
+    for vpn_index, vpn in enumerate(inv.vpns):
+        if vpn.id not in vpn_ids:
+            continue
+        owned = _owned_in_vpn(inv, vpn.id)
+        pools_by_len: dict[int, tuple[list[PoolAllocator], list[PoolAllocator]]] = {}
+        exhausted = False
+        for site_id in members[vpn.id]:
+            length = classes[sites[site_id].site_class].lan_v4_len
+            if length not in pools_by_len:
+                pools_by_len[length] = _lan_pools(vpn, length, owned, lock)
+            v4_pools, v6_pools = pools_by_len[length]
+            key = f"{site_id}|{vpn.id}"
+            previous = lock.entry("lans", key)
+            v4, changed4 = _from_pools(v4_pools, previous, "v4")
+            v6, changed6 = _from_pools(v6_pools, previous, "v6")
+            exhausted |= (bool(v4_pools) and v4 is None) or (bool(v6_pools) and v6 is None)
+            prefix4 = IPv4Network((v4, length)) if v4 is not None else None
+            prefix6 = IPv6Network((v6, V6_LAN_LEN)) if v6 is not None else None
+            new_lock.active["lans"][key] = {
+                name: str(prefix) for name, prefix in (("v4", prefix4), ("v6", prefix6)) if prefix is not None
+            }
+            note(result, "lans", key, previous, changed4 or changed6)
+            planned.append(_planned_lan(site_id, vpn.id, vpn_ids[vpn.id], first_device.get(site_id), prefix4, prefix6))
+        if exhausted:
+            report.error(
+                ("vpns", vpn_index, "prefixes"),
+                f"the address plan of VPN '{vpn.id}' has no room left for the LANs of its {len(members[vpn.id])} sites",
+                "widen the VPN's prefixes or use a longer lan_v4_len for the site class",
+            )
+    return planned
+
+
+def _lan_pools(
+    vpn: Vpn, length_v4: int, owned: list[Prefix], lock: Lock
+) -> tuple[list[PoolAllocator], list[PoolAllocator]]:
+    """Allocators over the VPN's plan, with owned prefixes and every locked LAN reserved."""
+    name = f"vpns[{vpn.id}].prefixes"
+    v4 = [
+        PoolAllocator.in_pool(name, p, length_v4) for p in vpn.prefixes if p.version == 4 and p.prefixlen <= length_v4
+    ]
+    v6 = [
+        PoolAllocator.in_pool(name, p, V6_LAN_LEN) for p in vpn.prefixes if p.version == 6 and p.prefixlen <= V6_LAN_LEN
+    ]
+    for allocators, attribute in ((v4, "v4"), (v6, "v6")):
+        for allocator in allocators:
+            _reserve_prefixes(allocator, owned)
+            reserve_all(allocator, lock, "lans", attribute, address_int)
+    return v4, v6
+
+
+def _planned_lan(
+    site: str, vpn: str, vlan: int, device: PlannedDevice | None, v4: IPv4Network | None, v6: IPv6Network | None
+) -> PlannedLan:
+    interface = None
+    if device is not None and device.platform is not None:
+        naming = get_platform(device.platform).interfaces
+        interface = naming.sub(naming.lan_port, vlan)
+    return PlannedLan(
+        site=site,
+        vpn=vpn,
+        device=device.name if device else "",
+        interface=interface,
+        vlan=vlan,
+        prefix_v4=v4,
+        prefix_v6=v6,
+    )
+
+
+def _reserve_prefixes(allocator: PoolAllocator, owned: list[Prefix]) -> None:
+    """Mark every block of the pool that overlaps an owned prefix as taken."""
+    limit = allocator.base + allocator.count * allocator.step
+    for prefix in owned:
+        start, end = int(prefix.network_address), int(prefix.broadcast_address)
+        if end < allocator.base or start >= limit:
+            continue
+        first = max(allocator.base, start - (start - allocator.base) % allocator.step)
+        for value in range(first, min(end + 1, limit), allocator.step):
+            allocator.used.add(value)
+
+
+def _from_pools(pools: list[PoolAllocator], previous: Entry | None, attribute: str) -> tuple[int | None, bool]:
+    """Keep the lock's value while one of the pools owns it; else the first free block of any pool."""
+    if not pools:
+        return None, False
+    old = int_of(previous.get(attribute), address_int) if previous else None
+    if old is not None and any(allocator.owns(old) for allocator in pools):
+        return old, False
+    for allocator in pools:
+        value = allocator.take()
+        if value is not None:
+            return value, previous is not None
+    return None, previous is not None
+
+
+def _allocate_attachments(
+    inv: Inventory,
+    members: dict[str, list[str]],
+    devices: dict[str, PlannedDevice],
+    links: list[PlannedLink],
+    vpn_ids: dict[str, int],
+    lock: Lock,
+    new_lock: Lock,
+    report: Reporter,
+    result: AllocationReport,
+) -> list[PlannedAttachment]:
+    pools = inv.network.pools
+    if pools.pe_ce_v4 is None or pools.pe_ce_v6 is None:
+        return []
+    p4 = PoolAllocator.in_pool("pe_ce_v4", pools.pe_ce_v4, 31)
+    p6 = PoolAllocator.in_pool("pe_ce_v6", pools.pe_ce_v6, 127)
+    reserve_all(p4, lock, "attachments", "p2p_v4", address_int)
+    reserve_all(p6, lock, "attachments", "p2p_v6", address_int)
+    uplinks: dict[str, list[PlannedLink]] = defaultdict(list)
+    for link in links:
+        if link.kind == "uplink":
+            uplinks[devices[link.a.device].site].append(link)
+    plane_of = {v.id: v.plane for v in inv.vpns}
+    planned = []
+    for vpn in sorted(members):
+        if vpn not in vpn_ids:
+            continue
+        for site in members[vpn]:
+            for link in uplinks.get(site, []):
+                ce, pe = devices[link.a.device], devices[link.b.device]
+                if ce.role != "ce" or ce.platform is None or pe.platform is None:
+                    continue
+                key = f"{link.id}|{vpn}"
+                previous = lock.entry("attachments", key)
+                v4, changed4 = sticky(p4, previous, "p2p_v4", address_int)
+                v6, changed6 = sticky(p6, previous, "p2p_v6", address_int)
+                if v4 is None or v6 is None:
+                    continue
+                new_lock.active["attachments"][key] = {
+                    "p2p_v4": f"{address_text(v4, 4)}/31",
+                    "p2p_v6": f"{address_text(v6, 6)}/127",
+                }
+                note(result, "attachments", key, previous, changed4 or changed6)
+                vlan = vpn_ids[vpn]
+                planned.append(
+                    PlannedAttachment(
+                        id=key,
+                        link=link.id,
+                        vpn=vpn,
+                        vlan=vlan,
+                        primary=plane_of[vpn] in link.planes,
+                        ce=_end(ce, link.a.interface, vlan, v4, v6, 0),
+                        pe=_end(pe, link.b.interface, vlan, v4, v6, 1),
+                    )
+                )
+    report_exhausted(p4, report, ("network", "pools", "pe_ce_v4"))
+    report_exhausted(p6, report, ("network", "pools", "pe_ce_v6"))
+    return planned
+
+
+def _end(device: PlannedDevice, parent: str | None, vlan: int, v4: int, v6: int, offset: int) -> Endpoint:
+    naming = get_platform(device.platform or "").interfaces
+    return Endpoint(
+        device=device.name,
+        interface=naming.sub(parent, vlan) if parent else None,
+        address_v4=f"{address_text(v4 + offset, 4)}/31",
+        address_v6=f"{address_text(v6 + offset, 6)}/127",
+    )

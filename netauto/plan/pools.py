@@ -1,0 +1,128 @@
+"""Allocation primitives shared by the allocators: ranges that hand out their lowest free value,
+and the sticky rule (keep what the lock recorded while it is still valid)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from ipaddress import IPv4Network, IPv6Network
+from typing import Any
+
+from netauto.model.checks import Reporter
+from netauto.plan.lock import KINDS, Entry, Lock
+
+Pool = IPv4Network | IPv6Network
+Parse = Callable[[str], int]
+
+
+@dataclass
+class AllocationReport:
+    """What this planning run handed out, kept, moved or retired (for the summary and for tests)."""
+
+    new: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    changed: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    retired: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    restored: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
+
+
+class PoolAllocator:
+    """Hands out the lowest free value of an arithmetic range, skipping reserved ones."""
+
+    def __init__(self, name: str, describe: str, base: int, count: int, step: int = 1, first: int = 0) -> None:
+        self.name = name
+        self.describe = describe
+        self.base = base
+        self.count = count
+        self.step = step
+        self.used: set[int] = set()
+        self.cursor = first
+        self.exhausted = 0
+
+    @classmethod
+    def in_pool(cls, name: str, pool: Pool, block_len: int, first: int = 0) -> PoolAllocator:
+        """Blocks of `block_len` bits inside an address pool (e.g. /31s inside a /22)."""
+        step = 1 << (pool.max_prefixlen - block_len)
+        return cls(name, f"pool {name} {pool}", int(pool.network_address), pool.num_addresses // step, step, first)
+
+    @classmethod
+    def in_range(cls, name: str, low: int, high: int) -> PoolAllocator:
+        """Integers from `low` to `high` inclusive (node ids, VPN ids)."""
+        return cls(name, f"{name} {low}-{high}", low, high - low + 1)
+
+    def owns(self, value: int) -> bool:
+        offset = value - self.base
+        return 0 <= offset < self.count * self.step and offset % self.step == 0
+
+    def reserve(self, value: int) -> bool:
+        """Mark `value` taken; False when it is outside the range or already taken."""
+        if not self.owns(value) or value in self.used:
+            return False
+        self.used.add(value)
+        return True
+
+    def take(self) -> int | None:
+        while self.cursor < self.count:
+            value = self.base + self.cursor * self.step
+            self.cursor += 1
+            if value not in self.used:
+                self.used.add(value)
+                return value
+        self.exhausted += 1
+        return None
+
+
+def reserve_all(allocator: PoolAllocator, lock: Lock, kind: str, attribute: str, parse: Parse) -> None:
+    """Reserve every value the lock knows, active or retired, that lies in the pool."""
+    for entries in (lock.active[kind], lock.retired[kind]):
+        for entry in entries.values():
+            value = int_of(entry.get(attribute), parse)
+            if value is not None:
+                allocator.reserve(value)
+
+
+@cache
+def _parsed(text: str, parse: Parse) -> int | None:
+    try:
+        return parse(text)
+    except ValueError:
+        return None
+
+
+def int_of(text: Any, parse: Parse) -> int | None:
+    """The lock's value as an integer; None when absent or unreadable (then it is reallocated).
+
+    Every locked value is read twice (reserved, then kept), so parses are memoised.
+    """
+    if text is None:
+        return None
+    return _parsed(str(text), parse)
+
+
+def sticky(
+    allocator: PoolAllocator, previous: Entry | None, attribute: str, parse: Parse, pinned: int | None = None
+) -> tuple[int | None, bool]:
+    """The value to use and whether it differs from the lock's."""
+    old = int_of(previous.get(attribute), parse) if previous else None
+    if pinned is not None:
+        return pinned, old != pinned
+    if old is not None and allocator.owns(old):
+        return old, False
+    return allocator.take(), previous is not None
+
+
+def note(result: AllocationReport, kind: str, key: str, previous: Entry | None, changed: bool) -> None:
+    if previous is None:
+        result.new[kind].append(key)
+    elif changed:
+        result.changed[kind].append(key)
+
+
+def report_exhausted(allocator: PoolAllocator, report: Reporter, path: tuple[str, ...]) -> None:
+    if allocator.exhausted:
+        report.error(
+            path,
+            f"{allocator.describe} is exhausted: {allocator.exhausted} more allocation(s) "
+            f"needed beyond its {allocator.count} value(s)",
+            "widen the pool (allocations already made stay where they are)",
+        )
