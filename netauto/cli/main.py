@@ -10,8 +10,6 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 
-from netauto.analyze.analysis import Thresholds, analyze
-from netauto.analyze.report import analysis_html, analysis_json
 from netauto.cli.output import print_analysis, print_diagnostics, print_plan_summary, stage_progress
 from netauto.errors import InventoryError, NetautoError
 from netauto.example.synth import SynthSize, write_synthetic_inventory
@@ -107,6 +105,9 @@ def analyze_command(
     ] = 1.0,
 ) -> None:
     """Redundancy, single-failure impact, plane backup and capacity of the planned network."""
+    from netauto.analyze.analysis import Thresholds, analyze  # networkx: loaded only by the commands that need it
+    from netauto.analyze.report import analysis_html, analysis_json
+
     with stage_progress(stderr) as on_stage:
         result = run_guarded(lambda: build_plan(path, on_stage))
     analysis = analyze(result, Thresholds(normal=max_normal, failure=max_failure))

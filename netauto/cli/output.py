@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from netauto.analyze.model import Analysis
 from netauto.errors import Diagnostic
 from netauto.pipeline import STAGES, PlanResult
 from netauto.plan.export import summary
+
+if TYPE_CHECKING:
+    from netauto.analyze.model import Analysis
 
 
 @contextmanager

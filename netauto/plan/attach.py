@@ -8,13 +8,13 @@ PE-CE pair gets a /31 and a /127 from the network's PE-CE pools. The VLAN is the
 from __future__ import annotations
 
 from collections import defaultdict
-from ipaddress import IPv4Network, IPv6Network
+from functools import cache
 
 from netauto.addressing import Prefix, address_int, address_text
 from netauto.model.checks import Reporter
 from netauto.model.schema import Inventory, Vpn
 from netauto.plan.lock import Entry, Lock
-from netauto.plan.model import Endpoint, PlannedAttachment, PlannedDevice, PlannedLan, PlannedLink, PlannedVpn
+from netauto.plan.model import PlannedAttachment, PlannedDevice, PlannedLan, PlannedLink, PlannedVpn
 from netauto.plan.pools import (
     AllocationReport,
     PoolAllocator,
@@ -24,9 +24,14 @@ from netauto.plan.pools import (
     reserve_all,
     sticky,
 )
-from netauto.platforms import get_platform
+from netauto.platforms import InterfaceNaming, get_platform
 
 V6_LAN_LEN = 64
+
+
+@cache
+def _naming(platform: str) -> InterfaceNaming:
+    return get_platform(platform).interfaces
 
 
 def attach_sites(
@@ -92,13 +97,14 @@ def _allocate_lans(
             v4, changed4 = _from_pools(v4_pools, previous, "v4")
             v6, changed6 = _from_pools(v6_pools, previous, "v6")
             exhausted |= (bool(v4_pools) and v4 is None) or (bool(v6_pools) and v6 is None)
-            prefix4 = IPv4Network((v4, length)) if v4 is not None else None
-            prefix6 = IPv6Network((v6, V6_LAN_LEN)) if v6 is not None else None
-            new_lock.active["lans"][key] = {
-                name: str(prefix) for name, prefix in (("v4", prefix4), ("v6", prefix6)) if prefix is not None
-            }
+            entry = {}
+            if v4 is not None:
+                entry["v4"] = f"{address_text(v4, 4)}/{length}"
+            if v6 is not None:
+                entry["v6"] = f"{address_text(v6, 6)}/{V6_LAN_LEN}"
+            new_lock.active["lans"][key] = entry
             note(result, "lans", key, previous, changed4 or changed6)
-            planned.append(_planned_lan(site_id, vpn.id, vpn_ids[vpn.id], first_device.get(site_id), prefix4, prefix6))
+            planned.append(_planned_lan(site_id, vpn.id, vpn_ids[vpn.id], first_device.get(site_id), v4, length, v6))
         if exhausted:
             report.error(
                 ("vpns", vpn_index, "prefixes"),
@@ -127,11 +133,11 @@ def _lan_pools(
 
 
 def _planned_lan(
-    site: str, vpn: str, vlan: int, device: PlannedDevice | None, v4: IPv4Network | None, v6: IPv6Network | None
+    site: str, vpn: str, vlan: int, device: PlannedDevice | None, v4: int | None, len_v4: int, v6: int | None
 ) -> PlannedLan:
     interface = None
     if device is not None and device.platform is not None:
-        naming = get_platform(device.platform).interfaces
+        naming = _naming(device.platform)
         interface = naming.sub(naming.lan_port, vlan)
     return PlannedLan(
         site=site,
@@ -139,8 +145,10 @@ def _planned_lan(
         device=device.name if device else "",
         interface=interface,
         vlan=vlan,
-        prefix_v4=v4,
-        prefix_v6=v6,
+        net_v4=v4,
+        len_v4=len_v4,
+        net_v6=v6,
+        len_v6=V6_LAN_LEN,
     )
 
 
@@ -221,8 +229,12 @@ def _allocate_attachments(
                         vpn=vpn,
                         vlan=vlan,
                         primary=plane_of[vpn] in link.planes,
-                        ce=_end(ce, link.a.interface, vlan, v4, v6, 0),
-                        pe=_end(pe, link.b.interface, vlan, v4, v6, 1),
+                        ce_device=ce.name,
+                        ce_interface=_sub(ce, link.a.interface, vlan),
+                        pe_device=pe.name,
+                        pe_interface=_sub(pe, link.b.interface, vlan),
+                        net_v4=v4,
+                        net_v6=v6,
                     )
                 )
     report_exhausted(p4, report, ("network", "pools", "pe_ce_v4"))
@@ -230,11 +242,5 @@ def _allocate_attachments(
     return planned
 
 
-def _end(device: PlannedDevice, parent: str | None, vlan: int, v4: int, v6: int, offset: int) -> Endpoint:
-    naming = get_platform(device.platform or "").interfaces
-    return Endpoint(
-        device=device.name,
-        interface=naming.sub(parent, vlan) if parent else None,
-        address_v4=f"{address_text(v4 + offset, 4)}/31",
-        address_v6=f"{address_text(v6 + offset, 6)}/127",
-    )
+def _sub(device: PlannedDevice, parent: str | None, vlan: int) -> str | None:
+    return _naming(device.platform or "").sub(parent, vlan) if parent else None

@@ -82,6 +82,47 @@ def lock_is_current(lock: Lock) -> bool:
 
 
 def _parse_own_format(text: str) -> dict[str, Any] | None:
+    """Read the lock as `dump` writes it: each section's entry lines are JSON members, so a whole
+    section is parsed by one `json.loads` (C speed; the YAML parser needs ten times longer).
+
+    Returns None at the first line that is not in that shape (e.g. after a hand edit), and the
+    caller falls back to the YAML parser, which reads any valid spelling of the same data.
+    """
+    data: dict[str, Any] = {"retired": {}}
+    members: list[str] | None = None
+    sections: list[tuple[dict[str, Any], str, list[str]]] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith('"') and members is not None:
+            members.append(stripped)
+            continue
+        name, _, rest = stripped.partition(":")
+        target = data["retired"] if line.startswith("  ") else data
+        if name == "version" and rest.strip().isdigit():
+            data["version"] = int(rest)
+        elif name == "retired" and not rest.strip():
+            members = None
+        elif name in KINDS and rest.strip() in ("", "{}"):
+            members = []
+            sections.append((target, name, members))
+        else:
+            return None
+    try:
+        for target, name, lines in sections:
+            target[name] = json.loads("{" + ",".join(lines) + "}")
+    except ValueError:
+        return None
+    return data
+
+
+def lock_is_current(lock: Lock) -> bool:
+    """Whether the file on disk already holds exactly these allocations."""
+    return lock.path.exists() and lock.path.read_text(encoding="utf-8") == lock.dump()
+
+
+def _parse_own_format(text: str) -> dict[str, Any] | None:
     """Read the lock as `dump` writes it, line by line (10x faster than YAML for big networks).
 
     Returns None at the first line that is not in that shape (e.g. after a hand edit), and the
@@ -137,9 +178,7 @@ def _entries(path: Path, where: str, value: Any) -> dict[str, Entry]:
 def _section(kind: str, entries: dict[str, Entry], indent: str) -> str:
     if not entries:
         return f"{indent}{kind}: {{}}\n"
-    body = "".join(
-        f"{indent}  {_ENCODER.encode(key)}: {_flow(entries[key])}\n" for key in sorted(entries)
-    )
+    body = "".join(f"{indent}  {_ENCODER.encode(key)}: {_flow(entries[key])}\n" for key in sorted(entries))
     return f"{indent}{kind}:\n{body}"
 
 

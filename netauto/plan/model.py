@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Literal
 
+from netauto.addressing import address_text
+
 
 @dataclass(frozen=True, slots=True)
 class PlannedSite:
@@ -73,8 +75,23 @@ class PlannedAttachment:
     vpn: str
     vlan: int
     primary: bool  # the uplink carries the VPN's plane (else it is the backup path)
-    ce: Endpoint
-    pe: Endpoint
+    ce_device: str
+    ce_interface: str | None
+    pe_device: str
+    pe_interface: str | None
+    net_v4: int  # the /31: CE gets the first address, PE the second
+    net_v6: int  # the /127, likewise
+
+    @property
+    def ce(self) -> Endpoint:
+        return Endpoint(self.ce_device, self.ce_interface, *self._addresses(0))
+
+    @property
+    def pe(self) -> Endpoint:
+        return Endpoint(self.pe_device, self.pe_interface, *self._addresses(1))
+
+    def _addresses(self, offset: int) -> tuple[str, str]:
+        return f"{address_text(self.net_v4 + offset, 4)}/31", f"{address_text(self.net_v6 + offset, 6)}/127"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +103,18 @@ class PlannedLan:
     device: str
     interface: str | None
     vlan: int
-    prefix_v4: IPv4Network | None
-    prefix_v6: IPv6Network | None
+    net_v4: int | None
+    len_v4: int
+    net_v6: int | None
+    len_v6: int
+
+    @property
+    def prefix_v4(self) -> IPv4Network | None:
+        return None if self.net_v4 is None else IPv4Network((self.net_v4, self.len_v4))
+
+    @property
+    def prefix_v6(self) -> IPv6Network | None:
+        return None if self.net_v6 is None else IPv6Network((self.net_v6, self.len_v6))
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,12 @@ class PoolAllocator:
         self.used: set[int] = set()
         self.cursor = first
         self.exhausted = 0
+        self._deferred: list[Callable[[], None]] = []
+
+    def defer(self, reservation: Callable[[], None]) -> None:
+        """Run `reservation` before the first value is handed out: a re-plan that keeps every
+        allocation never needs to know what else is taken."""
+        self._deferred.append(reservation)
 
     @classmethod
     def in_pool(cls, name: str, pool: Pool, block_len: int, first: int = 0) -> PoolAllocator:
@@ -62,6 +68,8 @@ class PoolAllocator:
         return True
 
     def take(self) -> int | None:
+        while self._deferred:
+            self._deferred.pop()()
         while self.cursor < self.count:
             value = self.base + self.cursor * self.step
             self.cursor += 1
@@ -73,12 +81,16 @@ class PoolAllocator:
 
 
 def reserve_all(allocator: PoolAllocator, lock: Lock, kind: str, attribute: str, parse: Parse) -> None:
-    """Reserve every value the lock knows, active or retired, that lies in the pool."""
-    for entries in (lock.active[kind], lock.retired[kind]):
-        for entry in entries.values():
-            value = int_of(entry.get(attribute), parse)
-            if value is not None:
-                allocator.reserve(value)
+    """Reserve every value the lock knows, active or retired, that lies in the pool (when needed)."""
+
+    def reservation() -> None:
+        for entries in (lock.active[kind], lock.retired[kind]):
+            for entry in entries.values():
+                value = int_of(entry.get(attribute), parse)
+                if value is not None:
+                    allocator.reserve(value)
+
+    allocator.defer(reservation)
 
 
 @cache
