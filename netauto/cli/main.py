@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from netauto.example.synth import SynthSize, write_synthetic_inventory
 from netauto.pipeline import PlanResult, build_plan, plan_and_lock
 from netauto.plan.export import plan_json
 from netauto.plan.lock import lock_is_current
+from netauto.secrets import init_secrets, load_secrets, secrets_path
 
 DEFAULT_INVENTORY = Path("inventory/qingpu")
 POLICY_EXIT_CODE = 3  # `analyze --strict` found a policy violation (1 stays for bad input)
@@ -28,6 +30,8 @@ app = typer.Typer(
 )
 example_app = typer.Typer(help="Generate example inventories.", no_args_is_help=True)
 app.add_typer(example_app, name="example")
+secrets_app = typer.Typer(help="Secrets kept outside the inventory.", no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
 
 stdout = Console(soft_wrap=True, emoji=False)
 stderr = Console(stderr=True, soft_wrap=True, emoji=False)
@@ -122,6 +126,56 @@ def analyze_command(
             stdout.print(f"HTML report: {html}", markup=False, highlight=False)
     if strict and not analysis.ok:
         raise typer.Exit(POLICY_EXIT_CODE)
+
+
+@app.command()
+def render(
+    path: InventoryPath = DEFAULT_INVENTORY,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for <device>.cfg files.")] = Path(
+        "build/configs"
+    ),
+    device: Annotated[list[str] | None, typer.Option("--device", help="Render only these devices.")] = None,
+    secrets_file: Annotated[Path | None, typer.Option("--secrets", help="Secrets file (else NETAUTO_SECRETS).")] = None,
+    context: Annotated[
+        str | None, typer.Option("--context", help="Print this device's template context (secrets masked).")
+    ] = None,
+) -> None:
+    """Render every device's configuration (templates/<platform>/<feature>.j2) through Nornir, incrementally."""
+    from netauto.render.context import build_contexts
+    from netauto.render.engine import render_all
+
+    with stage_progress(stderr) as on_stage:
+        result = run_guarded(lambda: build_plan(path, on_stage))
+    secrets = run_guarded(lambda: load_secrets(secrets_file, path))
+    if context is not None:
+        contexts = build_contexts(result, secrets, {context})
+        if context not in contexts:
+            stderr.print(f"Error: no managed device named {context}", markup=False, highlight=False)
+            raise typer.Exit(1)
+        sys.stdout.write(secrets.mask(json.dumps(contexts[context], ensure_ascii=False, indent=2, default=str)) + "\n")
+        return
+    report = run_guarded(lambda: render_all(result, secrets, output, set(device) if device else None))
+    for name, message in sorted(report.failed.items()):
+        stderr.print(f"error: {name}: {secrets.mask(message)}", markup=False, highlight=False)
+    stdout.print(
+        f"{output}: {len(report.rendered)} rendered, {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} removed, {len(report.failed)} failed",
+        markup=False,
+        highlight=False,
+    )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@secrets_app.command("init")
+def secrets_init(
+    path: Annotated[
+        Path | None, typer.Option("--path", help="Where to write (else NETAUTO_SECRETS or ~/.config).")
+    ] = None,
+) -> None:
+    """Write random secrets (IS-IS/BGP keys, SNMPv3, login) to a file outside the repository, mode 0600."""
+    written = run_guarded(lambda: init_secrets(secrets_path(path)))
+    stdout.print(f"wrote random secrets to {written}", markup=False, highlight=False)
 
 
 @example_app.command("synth")

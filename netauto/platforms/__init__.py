@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -19,6 +20,7 @@ PLATFORM_DIR = Path(__file__).parent
 class InterfaceNaming(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    loopback: str
     first_port: int
     subinterface: str  # "{parent}.{vlan}"
     lan_port: str
@@ -42,6 +44,7 @@ class PlatformSpec(BaseModel):
     description: str
     roles: list[str]
     netmiko_device_type: str | None
+    netmiko_extras: dict[str, Any] = {}
     napalm_driver: str | None
     containerlab_kind: str | None
     containerlab_image: str | None = None

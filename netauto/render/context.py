@@ -1,0 +1,368 @@
+"""What a device's templates see: one plain dict per device, built from the plan (docs/render-context.md).
+
+Plain dicts and lists, not models: templates read them, and 10,000 of them must be built in well
+under a second. Every value comes from the plan or the inventory; nothing is invented here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from ipaddress import ip_interface
+from typing import Any
+
+from netauto.model.checks import IGP_ROLES
+from netauto.pipeline import PlanResult
+from netauto.plan.model import PlannedAttachment, PlannedDevice, PlannedLan, PlannedLink
+from netauto.platforms import get_platform
+from netauto.secrets import Secrets
+
+Context = dict[str, Any]
+STATIC_PRIMARY_PREFERENCE = 10
+STATIC_BACKUP_PREFERENCE = 20
+SRGB = (16000, 23999)
+
+
+@dataclass
+class _Index:
+    """Everything keyed by device, computed once for all contexts."""
+
+    devices: dict[str, PlannedDevice]
+    links: dict[str, list[tuple[PlannedLink, str]]]
+    pe_side: dict[str, list[PlannedAttachment]]
+    ce_side: dict[str, list[PlannedAttachment]]
+    lans: dict[str, list[PlannedLan]]
+    lan_by_site_vpn: dict[tuple[str, str], PlannedLan]
+    site_names: dict[str, str]
+    routing: dict[str, str]  # site class -> static | ebgp
+
+
+def build_contexts(result: PlanResult, secrets: Secrets, only: set[str] | None = None) -> dict[str, Context]:
+    """Contexts of every managed device (or of `only`), keyed by device name."""
+    plan = result.plan
+    index = _index(result)
+    network = _network(result)
+    reflectors = [d for d in plan.devices if d.role == "core" and d.platform]
+    clients = [d for d in plan.devices if d.role in IGP_ROLES and d.role != "core" and d.platform]
+    contexts = {}
+    for device in plan.devices:
+        if device.platform is None or (only is not None and device.name not in only):
+            continue
+        naming = get_platform(device.platform).interfaces
+        context: Context = {
+            "device": _device(device, index, naming.loopback),
+            "network": network,
+            "planes": network["planes"],
+            "management": network["management"],
+            "secrets": secrets.values,
+            "interfaces": [_interface(link, end, index) for link, end in index.links.get(device.name, [])],
+            "subinterfaces": _subinterfaces(device, index),
+        }
+        if device.role in IGP_ROLES:
+            context["isis"] = _isis(device, context["interfaces"], network)
+            context["srv6"] = _srv6(device, result) if plan.transport == "srv6" else None
+            context["mpls"] = (
+                {"node_sid_index": device.node_id, "srgb": list(SRGB)} if plan.transport == "mpls" else None
+            )
+            context["bgp"] = _bgp(device, reflectors, clients, plan.asn, plan.transport)
+            context["vrfs"] = _vrfs(device, result, index)
+        else:
+            context["ce"] = _ce(device, result, index)
+        contexts[device.name] = context
+    return contexts
+
+
+def _index(result: PlanResult) -> _Index:
+    plan, inv = result.plan, result.inventory
+    links: dict[str, list[tuple[PlannedLink, str]]] = defaultdict(list)
+    for link in plan.links:
+        links[link.a.device].append((link, "a"))
+        links[link.b.device].append((link, "b"))
+    pe_side: dict[str, list[PlannedAttachment]] = defaultdict(list)
+    ce_side: dict[str, list[PlannedAttachment]] = defaultdict(list)
+    for attachment in plan.attachments:
+        pe_side[attachment.pe_device].append(attachment)
+        ce_side[attachment.ce_device].append(attachment)
+    lans: dict[str, list[PlannedLan]] = defaultdict(list)
+    for lan in plan.lans:
+        lans[lan.device].append(lan)
+    return _Index(
+        devices={d.name: d for d in plan.devices},
+        links=links,
+        pe_side=pe_side,
+        ce_side=ce_side,
+        lans=lans,
+        lan_by_site_vpn={(lan.site, lan.vpn): lan for lan in plan.lans},
+        site_names={s.id: s.name for s in plan.sites},
+        routing={sc.id: sc.pe_ce_routing for sc in inv.site_classes},
+    )
+
+
+def _network(result: PlanResult) -> Context:
+    inv, plan = result.inventory, result.plan
+    net = inv.network
+    management = net.management
+    return {
+        "id": net.id,
+        "name": net.name,
+        "asn": net.asn,
+        "transport": plan.transport,
+        "isis_area": net.igp.area,
+        "isis_level": net.igp.level,
+        "srv6": net.srv6.model_dump() if net.srv6 else None,
+        "planes": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "flex_algo": p.flex_algo,
+                "affinity": p.affinity,
+                "affinity_bit": p.affinity_bit,
+                "color": p.color,
+                "backup": p.backup,
+            }
+            for p in inv.planes
+        ],
+        "management": {
+            "domain": management.domain,
+            "ntp": [str(a) for a in management.ntp],
+            "syslog": [str(a) for a in management.syslog],
+            "snmp_user": management.snmp_user,
+            "snmp_managers": [str(p) for p in management.snmp_managers],
+            "login_user": management.login_user,
+        },
+    }
+
+
+def _device(device: PlannedDevice, index: _Index, loopback: str) -> Context:
+    return {
+        "name": device.name,
+        "hostname": device.name,
+        "site": device.site,
+        "site_name": index.site_names.get(device.site, ""),
+        "site_class": device.site_class,
+        "role": device.role,
+        "platform": device.platform,
+        "model": device.model,
+        "loopback": loopback,
+        "loopback_v4": str(device.loopback_v4),
+        "loopback_v6": str(device.loopback_v6),
+        "router_id": str(device.loopback_v4),
+        "isis_net": device.isis_net,
+        "node_id": device.node_id,
+        "asn": device.asn,
+        "is_pe": device.role in IGP_ROLES,
+        "is_rr": device.role == "core",
+    }
+
+
+def _interface(link: PlannedLink, end: str, index: _Index) -> Context:
+    here, there = (link.a, link.b) if end == "a" else (link.b, link.a)
+    far = index.devices[there.device]
+    near = index.devices[here.device]
+    return {
+        "name": here.interface,
+        "description": f"to {there.device} {there.interface or '(external)'} [{link.id}]",
+        "ipv4": here.address_v4,
+        "ipv6": here.address_v6,
+        "link_id": link.id,
+        "far_device": there.device,
+        "far_interface": there.interface,
+        "capacity_gbps": link.capacity_gbps,
+        "metric": link.metric,
+        "planes": link.planes,
+        "srlg": link.srlg,
+        "isis": near.role in IGP_ROLES and far.role in IGP_ROLES and far.platform is not None,
+        "bfd": True,
+    }
+
+
+def _subinterfaces(device: PlannedDevice, index: _Index) -> list[Context]:
+    subs = []
+    for a in index.pe_side.get(device.name, []):
+        pe, ce = a.pe, a.ce
+        subs.append(_sub(pe.interface, a.vlan, a.vpn, "pe-ce", pe.address_v4, pe.address_v6, ce.device, a.primary))
+    for a in index.ce_side.get(device.name, []):
+        pe, ce = a.pe, a.ce
+        subs.append(_sub(ce.interface, a.vlan, a.vpn, "pe-ce", ce.address_v4, ce.address_v6, pe.device, a.primary))
+    for lan in index.lans.get(device.name, []):
+        v4 = _gateway(lan.prefix_v4)
+        v6 = _gateway(lan.prefix_v6)
+        subs.append(_sub(lan.interface, lan.vlan, lan.vpn, "lan", v4, v6, None, True))
+    return subs
+
+
+def _sub(
+    name: str | None, vlan: int, vrf: str, kind: str, v4: str | None, v6: str | None, far: str | None, primary: bool
+) -> Context:
+    parent = name.rsplit(".", 1)[0] if name else None
+    described = f"{vrf} {'to ' + far if far else 'LAN'}{'' if primary else ' (backup plane)'}"
+    return {
+        "name": name,
+        "parent": parent,
+        "vlan": vlan,
+        "vrf": vrf,
+        "kind": kind,
+        "ipv4": v4,
+        "ipv6": v6,
+        "far_device": far,
+        "primary": primary,
+        "description": described,
+    }
+
+
+def _gateway(prefix: Any) -> str | None:
+    if prefix is None:
+        return None
+    return f"{prefix.network_address + 1}/{prefix.prefixlen}"
+
+
+def _isis(device: PlannedDevice, interfaces: list[Context], network: Context) -> Context:
+    return {
+        "net": device.isis_net,
+        "level": network["isis_level"],
+        "interfaces": [i for i in interfaces if i["isis"]],
+        "flex_algos": [
+            {"algo": p["flex_algo"], "affinity": p["affinity"], "plane": p["id"], "priority": 128}
+            for p in network["planes"]
+        ],
+    }
+
+
+def _srv6(device: PlannedDevice, result: PlanResult) -> Context:
+    srv6 = result.inventory.network.srv6
+    assert srv6 is not None
+    algos = {p.id: p.flex_algo for p in result.inventory.planes}
+    return {
+        "source": str(device.loopback_v6),
+        "block_len": srv6.block_len,
+        "node_len": srv6.node_len,
+        "function_len": srv6.function_len,
+        "argument_len": srv6.argument_len,
+        "usid": srv6.usid,
+        "locators": [
+            {"name": plane.upper(), "plane": plane, "prefix": str(prefix), "algo": algos[plane]}
+            for plane, prefix in device.locators.items()
+        ],
+    }
+
+
+def _bgp(
+    device: PlannedDevice, reflectors: list[PlannedDevice], clients: list[PlannedDevice], asn: int, transport: str
+) -> Context:
+    family = "loopback_v6" if transport == "srv6" else "loopback_v4"
+    peers = [d for d in reflectors if d.name != device.name]
+    if device.role == "core":
+        peers += clients
+    return {
+        "asn": asn,
+        "router_id": str(device.loopback_v4),
+        "route_reflector": device.role == "core",
+        "neighbors": [
+            {
+                "address": str(getattr(peer, family)),
+                "name": peer.name,
+                "description": f"iBGP {peer.name}",
+                "rr_client": device.role == "core" and peer.role != "core",
+            }
+            for peer in peers
+        ],
+    }
+
+
+def _vrfs(device: PlannedDevice, result: PlanResult, index: _Index) -> list[Context]:
+    colors = {p.id: p.color for p in result.inventory.planes}
+    by_vpn: dict[str, list[PlannedAttachment]] = defaultdict(list)
+    for attachment in index.pe_side.get(device.name, []):
+        by_vpn[attachment.vpn].append(attachment)
+    vrfs = []
+    for vpn in result.plan.vpns:
+        sids = vpn.sids.get(device.name)
+        ce_neighbors, static_routes = [], []
+        for a in by_vpn.get(vpn.id, []):
+            ce = index.devices[a.ce_device]
+            preference = STATIC_PRIMARY_PREFERENCE if a.primary else STATIC_BACKUP_PREFERENCE
+            if index.routing.get(ce.site_class) == "ebgp" and ce.asn is not None:
+                ce_neighbors.append(
+                    {
+                        "address_v4": _address(a.ce.address_v4),
+                        "address_v6": _address(a.ce.address_v6),
+                        "asn": ce.asn,
+                        "description": f"CE {ce.name}",
+                        "primary": a.primary,
+                        "local_preference": 200 if a.primary else 100,
+                    }
+                )
+            lan = index.lan_by_site_vpn.get((ce.site, vpn.id))
+            if lan is not None and index.routing.get(ce.site_class) != "ebgp":
+                for prefix, next_hop in ((lan.prefix_v4, a.ce.address_v4), (lan.prefix_v6, a.ce.address_v6)):
+                    if prefix is not None:
+                        static_routes.append(
+                            {
+                                "prefix": str(prefix),
+                                "next_hop": _address(next_hop),
+                                "preference": preference,
+                                "description": ce.name,
+                                "version": prefix.version,
+                            }
+                        )
+        vrfs.append(
+            {
+                "name": vpn.id,
+                "description": vpn.name or vpn.id,
+                "vpn_id": vpn.vpn_id,
+                "rd": vpn.rd.get(device.name),
+                "import_targets": vpn.import_targets,
+                "export_targets": vpn.export_targets,
+                "plane": vpn.plane,
+                "backup_plane": vpn.backup_plane,
+                "locator": vpn.plane.upper(),
+                "backup_locator": vpn.backup_plane.upper() if vpn.backup_plane else None,
+                "sid": str(sids.primary) if sids else None,
+                "backup_sid": str(sids.backup) if sids and sids.backup else None,
+                "color": colors[vpn.plane],
+                "backup_color": colors[vpn.backup_plane] if vpn.backup_plane else None,
+                "ce_neighbors": ce_neighbors,
+                "static_routes": static_routes,
+            }
+        )
+    return vrfs
+
+
+def _ce(device: PlannedDevice, result: PlanResult, index: _Index) -> Context:
+    routing = index.routing.get(device.site_class, "static")
+    by_vpn: dict[str, list[PlannedAttachment]] = defaultdict(list)
+    for attachment in index.ce_side.get(device.name, []):
+        by_vpn[attachment.vpn].append(attachment)
+    lans = {lan.vpn: lan for lan in index.lans.get(device.name, [])}
+    vrfs = []
+    for vpn in result.plan.vpns:
+        uplinks = by_vpn.get(vpn.id, [])
+        if not uplinks:
+            continue
+        lan = lans.get(vpn.id)
+        vrfs.append(
+            {
+                "name": vpn.id,
+                "vlan": vpn.vpn_id,
+                "rd": f"{device.loopback_v4}:{vpn.vpn_id}",
+                "lan_v4": str(lan.prefix_v4) if lan and lan.prefix_v4 else None,
+                "lan_v6": str(lan.prefix_v6) if lan and lan.prefix_v6 else None,
+                "uplinks": [
+                    {
+                        "interface": a.ce.interface,
+                        "pe_device": a.pe_device,
+                        "pe_address_v4": _address(a.pe.address_v4),
+                        "pe_address_v6": _address(a.pe.address_v6),
+                        "primary": a.primary,
+                        "preference": STATIC_PRIMARY_PREFERENCE if a.primary else STATIC_BACKUP_PREFERENCE,
+                        "local_preference": 200 if a.primary else 100,
+                    }
+                    for a in sorted(uplinks, key=lambda a: (not a.primary, a.id))
+                ],
+            }
+        )
+    return {"routing": routing, "asn": device.asn, "pe_asn": result.plan.asn, "vrfs": vrfs}
+
+
+def _address(text: str | None) -> str | None:
+    return None if text is None else str(ip_interface(text).ip)

@@ -1,0 +1,153 @@
+"""Render every device's configuration through Nornir, one shared Jinja2 environment, incrementally.
+
+A device's config is the concatenation of its features' templates, in the order of `features_for`.
+Each device's inputs (its context, the text of the templates it uses, netauto's version) are hashed;
+a device whose hash is unchanged and whose file exists is not rendered again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from nornir.core import Nornir
+from nornir.core.task import Result, Task
+from nornir.plugins.runners import SerialRunner
+
+from netauto import __version__
+from netauto.errors import NetautoError
+from netauto.nornir_plugin import NetautoInventory
+from netauto.pipeline import PlanResult
+from netauto.platforms import get_platform
+from netauto.render.context import Context, build_contexts
+from netauto.render.environment import TEMPLATES, environment, render_feature, template_name
+from netauto.secrets import Secrets
+
+STATE_FILE = ".netauto-render.json"
+IGP_FEATURES = ("base", "interfaces", "isis", "{transport}", "bgp", "vrfs")
+CE_FEATURES = ("base", "interfaces", "ce")
+
+
+@dataclass
+class RenderReport:
+    output: Path
+    rendered: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def features_for(context: Context) -> list[str]:
+    names = IGP_FEATURES if context["device"]["is_pe"] else CE_FEATURES
+    return [name.format(transport=context["network"]["transport"]) for name in names]
+
+
+def check_platform_features(result: PlanResult) -> None:
+    """Refuse, with a clear message, a plan whose transport a device's platform lacks."""
+    transport = result.plan.transport
+    feature = "srv6" if transport == "srv6" else "sr_mpls"
+    lacking = sorted(
+        d.name
+        for d in result.plan.devices
+        if d.node_id is not None and d.platform and not _supports(d.platform, feature)
+    )
+    if lacking:
+        raise NetautoError(
+            f"transport {transport} needs '{feature}', which the platform of {len(lacking)} device(s) lacks: "
+            f"{', '.join(lacking[:5])}{' …' if len(lacking) > 5 else ''}"
+        )
+
+
+def _supports(platform: str, feature: str) -> bool:
+    return get_platform(platform).features.get(feature, False)
+
+
+def render_config(env: Environment, context: Context) -> str:
+    device = context["device"]
+    return "".join(render_feature(env, device["platform"], f, device["name"], context) for f in features_for(context))
+
+
+@cache
+def _template_digest(root: Path, platform: str, features: tuple[str, ...]) -> str:
+    digest = hashlib.sha256()
+    for feature in features:
+        path = root / template_name(platform, feature)
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    return digest.hexdigest()
+
+
+def input_digest(context: Context, root: Path) -> str:
+    platform = context["device"]["platform"]
+    text = json.dumps(context, sort_keys=True, default=str)
+    templates = _template_digest(root, platform, tuple(features_for(context)))
+    return hashlib.sha256(f"{__version__}\n{templates}\n{text}".encode()).hexdigest()
+
+
+def render_all(
+    result: PlanResult,
+    secrets: Secrets,
+    output: Path,
+    only: set[str] | None = None,
+    root: Path = TEMPLATES,
+) -> RenderReport:
+    check_platform_features(result)
+    contexts = build_contexts(result, secrets, only)
+    unknown = sorted((only or set()) - set(contexts))
+    if unknown:
+        raise NetautoError(f"no managed device named {', '.join(unknown)} in the plan")
+    output.mkdir(parents=True, exist_ok=True)
+    state_path = output / STATE_FILE
+    state: dict[str, str] = json.loads(state_path.read_text(encoding="utf-8")) if state_path.exists() else {}
+    report = RenderReport(output=output)
+    env = environment(root)
+    todo: dict[str, tuple[Context, str]] = {}
+    for name, context in contexts.items():
+        digest = input_digest(context, root)
+        if state.get(name) == digest and (output / f"{name}.cfg").exists():
+            report.unchanged.append(name)
+        else:
+            todo[name] = (context, digest)
+    if todo:
+        _run_nornir(result, env, todo, output, report)
+    for name in report.rendered:
+        state[name] = todo[name][1]
+    if only is None:
+        _remove_stale(output, set(contexts), state, report)
+    state_path.write_text(json.dumps(state, sort_keys=True, indent=0) + "\n", encoding="utf-8")
+    return report
+
+
+def _run_nornir(
+    result: PlanResult, env: Environment, todo: dict[str, tuple[Context, str]], output: Path, report: RenderReport
+) -> None:
+    inventory = NetautoInventory(plan_result=result).load()
+    nornir = Nornir(inventory=inventory, runner=SerialRunner())
+    selected = nornir.filter(filter_func=lambda host: host.name in todo)
+    results = selected.run(task=_render_task, env=env, todo=todo, output=output, on_failed=True)
+    for name, multi in results.items():
+        if multi.failed:
+            exception = multi[0].exception
+            report.failed[name] = str(exception) if exception else "failed"
+        else:
+            report.rendered.append(name)
+    report.rendered.sort()
+
+
+def _render_task(task: Task, env: Environment, todo: dict[str, tuple[Context, str]], output: Path) -> Result:
+    context, _ = todo[task.host.name]
+    text = render_config(env, context)
+    (output / f"{task.host.name}.cfg").write_text(text, encoding="utf-8")
+    return Result(host=task.host, changed=True)
+
+
+def _remove_stale(output: Path, current: set[str], state: dict[str, Any], report: RenderReport) -> None:
+    for path in sorted(output.glob("*.cfg")):
+        if path.stem not in current:
+            path.unlink()
+            state.pop(path.stem, None)
+            report.removed.append(path.stem)

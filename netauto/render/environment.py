@@ -1,0 +1,122 @@
+"""One Jinja2 environment for every device and template; templates found by convention.
+
+`templates/<platform>/<feature>.j2`. A missing template is an explicit error naming both parts; an
+undefined variable is an error naming device, template and variable (StrictUndefined).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from ipaddress import ip_interface, ip_network
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError
+
+from netauto.errors import NetautoError
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+class TemplateNotImplemented(NetautoError):
+    """No template for a feature on a platform that the plan needs."""
+
+
+class RenderError(NetautoError):
+    """A template failed for a device (undefined variable, bad filter input)."""
+
+
+def address(value: str) -> str:
+    """The address part of address/length.
+
+    >>> address("10.254.0.1/31")
+    '10.254.0.1'
+    """
+    return str(ip_interface(value).ip)
+
+
+def prefixlen(value: str) -> int:
+    """The prefix length of address/length or a prefix.
+
+    >>> prefixlen("10.254.0.1/31"), prefixlen("fd00::/64")
+    (31, 64)
+    """
+    return ip_interface(value).network.prefixlen
+
+
+def netmask(value: str) -> str:
+    """The dotted mask of an IPv4 address/length.
+
+    >>> netmask("10.254.0.1/31")
+    '255.255.255.254'
+    """
+    return str(ip_interface(value).netmask)
+
+
+def network(value: str) -> str:
+    """The network of address/length.
+
+    >>> network("10.64.1.1/26")
+    '10.64.1.0/26'
+    """
+    return str(ip_interface(value).network)
+
+
+def wildcard(value: str) -> str:
+    """The wildcard (inverse) mask of an IPv4 prefix.
+
+    >>> wildcard("10.64.0.0/28")
+    '0.0.0.15'
+    """
+    return str(ip_network(value).hostmask)
+
+
+def bandwidth_kbps(gbps: float) -> int:
+    """Link capacity in kbit/s.
+
+    >>> bandwidth_kbps(10)
+    10000000
+    """
+    return int(gbps * 1_000_000)
+
+
+FILTERS: dict[str, Any] = {
+    "address": address,
+    "prefixlen": prefixlen,
+    "netmask": netmask,
+    "network": network,
+    "wildcard": wildcard,
+    "bandwidth_kbps": bandwidth_kbps,
+}
+
+
+@cache
+def environment(root: Path = TEMPLATES) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(root)),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def template_name(platform: str, feature: str) -> str:
+    return f"{platform}/{feature}.j2"
+
+
+def render_feature(env: Environment, platform: str, feature: str, device: str, context: dict[str, Any]) -> str:
+    name = template_name(platform, feature)
+    try:
+        template = env.get_template(name)
+    except TemplateNotFound:
+        raise TemplateNotImplemented(
+            f"no template for feature '{feature}' on platform '{platform}' (expected templates/{name})"
+        ) from None
+    try:
+        return template.render(context)
+    except UndefinedError as exc:
+        raise RenderError(f"device {device}: template {name}: {exc.message}") from None
