@@ -19,6 +19,7 @@ from netauto.addressing import (
     plane_block,
     sid,
 )
+from netauto.plan.pools import PrefixAllocator
 
 
 @given(st.integers(min_value=0, max_value=2**32 - 1))
@@ -94,3 +95,31 @@ def test_overlapping_pairs_agrees_with_brute_force(raw: list[tuple[int, int, str
         if o1 != o2 and p1.overlaps(p2)
     }
     assert found == expected
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("take"), st.integers(min_value=22, max_value=30)),
+            st.tuples(st.just("reserve"), st.integers(0, 1023), st.integers(24, 30)),
+        ),
+        max_size=60,
+    )
+)
+def test_prefix_allocator_never_hands_out_overlapping_prefixes(steps: list[tuple[int, ...]]) -> None:
+    pool = ipaddress.IPv4Network("10.64.0.0/20")
+    allocator = PrefixAllocator([pool])
+    taken: list[ipaddress.IPv4Network] = []
+    reserved: list[ipaddress.IPv4Network] = []
+    for step in steps:
+        if step[0] == "take":
+            start = allocator.take(step[1])
+            if start is not None:
+                prefix = ipaddress.IPv4Network((start, step[1]))
+                assert prefix.subnet_of(pool)
+                assert not any(prefix.overlaps(other) for other in taken + reserved)
+                taken.append(prefix)
+        else:
+            block = ipaddress.IPv4Network((int(pool.network_address) + step[1] * 64, step[2]), strict=False)
+            allocator.reserve(int(block.network_address), int(block.broadcast_address))
+            reserved.append(block)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from itertools import pairwise
 from ipaddress import ip_interface, ip_network
 from typing import Any
 
@@ -171,3 +172,25 @@ def test_summary_names_counts() -> None:
     result = run_netauto("plan", str(QINGPU), "--frozen")
     for text in ("Sites per class", "Devices per platform", "Links per class", "Allocations", "village", "260"):
         assert text in result.stdout
+
+
+def test_lans_never_overlap_inside_a_vpn(plan: dict[str, Any]) -> None:
+    by_vpn: dict[str, list[Any]] = defaultdict(list)
+    for lan in plan["lans"]:
+        for family in ("v4", "v6"):
+            if lan[family]:
+                by_vpn[lan["vpn"]].append(ip_network(lan[family]))
+    assert by_vpn, "the sample attaches sites to VPNs"
+    for vpn, prefixes in by_vpn.items():
+        ordered = sorted(prefixes, key=lambda p: (p.version, int(p.network_address)))
+        for first, second in pairwise(ordered):
+            assert first.version != second.version or not first.overlaps(second), (vpn, first, second)
+
+
+def test_every_ce_uplink_carries_each_of_its_vpns(plan: dict[str, Any]) -> None:
+    attached = {(a["ce"], a["vpn"]) for a in plan["attachments"]}
+    bureau = next(d["name"] for d in plan["devices"] if d["class"] == "bureau")
+    assert {vpn for ce, vpn in attached if ce == bureau} == {"public-data", "public-video", "internet"}
+    per_uplink = [a for a in plan["attachments"] if a["ce"] == bureau]
+    assert len(per_uplink) == 6 and sum(a["primary"] for a in per_uplink) == 3
+    assert all(a["vlan"] == next(v["vpn_id"] for v in plan["vpns"] if v["id"] == a["vpn"]) for a in per_uplink)

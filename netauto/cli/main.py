@@ -140,12 +140,15 @@ def render(
         str | None, typer.Option("--context", help="Print this device's template context (secrets masked).")
     ] = None,
 ) -> None:
-    """Render every device's configuration (templates/<platform>/<feature>.j2) through Nornir, incrementally."""
+    """Render every device's configuration (templates/<platform>/<feature>.j2) through Nornir, incrementally.
+
+    Configs are deployment artefacts, so their allocations are recorded: render updates the lock file.
+    """
     from netauto.render.context import build_contexts
     from netauto.render.engine import render_all
 
     with stage_progress(stderr) as on_stage:
-        result = run_guarded(lambda: build_plan(path, on_stage))
+        result = run_guarded(lambda: plan_and_lock(path, on_stage))
     secrets = run_guarded(lambda: load_secrets(secrets_file, path))
     if context is not None:
         contexts = build_contexts(result, secrets, {context})
@@ -155,16 +158,11 @@ def render(
         sys.stdout.write(secrets.mask(json.dumps(contexts[context], ensure_ascii=False, indent=2, default=str)) + "\n")
         return
     report = run_guarded(lambda: render_all(result, secrets, output, set(device) if device else None))
-    for name, message in sorted(report.failed.items()):
-        stderr.print(f"error: {name}: {secrets.mask(message)}", markup=False, highlight=False)
     stdout.print(
-        f"{output}: {len(report.rendered)} rendered, {len(report.unchanged)} unchanged, "
-        f"{len(report.removed)} removed, {len(report.failed)} failed",
+        f"{output}: {len(report.rendered)} rendered, {len(report.unchanged)} unchanged, {len(report.removed)} removed",
         markup=False,
         highlight=False,
     )
-    if report.failed:
-        raise typer.Exit(1)
 
 
 @secrets_app.command("init")

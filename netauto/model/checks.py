@@ -256,9 +256,16 @@ def _check_parent(
 
 
 def check_capabilities(inv: Inventory, report: Reporter) -> None:
-    """Every IGP speaker's platform supports the transport and, with several planes, flex-algo."""
-    needed = ["srv6"] if inv.network.transport == "srv6" else ["sr_mpls"]
-    if inv.network.transport == "srv6" and len(inv.planes) > 1:
+    """Every IGP speaker's platform supports the transport and, with several planes, flex-algo.
+
+    SRv6 planes need SRv6 flex-algo (an error without it: the plane would not exist). With MPLS, a
+    platform without flex-algo runs the planes on the base topology: a warning, so a lab of such
+    routers (FRR 8.4) is possible and says what it cannot show.
+    """
+    srv6 = inv.network.transport == "srv6"
+    needed = ["srv6"] if srv6 else ["sr_mpls"]
+    planes = len(inv.planes) > 1
+    if srv6 and planes:
         needed.append("srv6_flex_algo")
     classes = {sc.id: sc for sc in inv.site_classes}
     known = platforms()
@@ -267,13 +274,20 @@ def check_capabilities(inv: Inventory, report: Reporter) -> None:
         platform = site.platform or (sc.platform if sc else None)
         if sc is None or sc.role not in IGP_ROLES or platform not in known:
             continue
-        missing = [f for f in needed if not known[platform].features.get(f, False)]
+        features = known[platform].features
+        missing = [f for f in needed if not features.get(f, False)]
         if missing:
             report.error(
                 ("sites", i, "platform"),
                 f"platform '{platform}' of {sc.role} site '{site.id}' lacks {', '.join(missing)}, "
                 f"needed by transport {inv.network.transport} with {len(inv.planes)} plane(s)",
                 "choose a platform that supports it, or change network.transport",
+            )
+        elif not srv6 and planes and not features.get("flex_algo", False):
+            report.warning(
+                ("sites", i, "platform"),
+                f"platform '{platform}' of site '{site.id}' has no flex-algo: its planes share the base IS-IS topology",
+                "the planes are separated only on platforms with flex-algo",
             )
 
 

@@ -8,7 +8,9 @@ PE-CE pair gets a /31 and a /127 from the network's PE-CE pools. The VLAN is the
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from functools import cache
+from ipaddress import ip_network
 
 from netauto.addressing import Prefix, address_int, address_text
 from netauto.model.checks import Reporter
@@ -18,7 +20,7 @@ from netauto.plan.model import PlannedAttachment, PlannedDevice, PlannedLan, Pla
 from netauto.plan.pools import (
     AllocationReport,
     PoolAllocator,
-    int_of,
+    PrefixAllocator,
     note,
     report_exhausted,
     reserve_all,
@@ -84,19 +86,15 @@ def _allocate_lans(
     for vpn_index, vpn in enumerate(inv.vpns):
         if vpn.id not in vpn_ids:
             continue
-        owned = _owned_in_vpn(inv, vpn.id)
-        pools_by_len: dict[int, tuple[list[PoolAllocator], list[PoolAllocator]]] = {}
+        v4_space, v6_space = _lan_space(inv, vpn, lock)
         exhausted = False
         for site_id in members[vpn.id]:
             length = classes[sites[site_id].site_class].lan_v4_len
-            if length not in pools_by_len:
-                pools_by_len[length] = _lan_pools(vpn, length, owned, lock)
-            v4_pools, v6_pools = pools_by_len[length]
             key = f"{site_id}|{vpn.id}"
             previous = lock.entry("lans", key)
-            v4, changed4 = _from_pools(v4_pools, previous, "v4")
-            v6, changed6 = _from_pools(v6_pools, previous, "v6")
-            exhausted |= (bool(v4_pools) and v4 is None) or (bool(v6_pools) and v6 is None)
+            v4, changed4 = _sticky_prefix(v4_space, previous, "v4", length)
+            v6, changed6 = _sticky_prefix(v6_space, previous, "v6", V6_LAN_LEN)
+            exhausted |= (bool(v4_space.pools) and v4 is None) or (bool(v6_space.pools) and v6 is None)
             entry = {}
             if v4 is not None:
                 entry["v4"] = f"{address_text(v4, 4)}/{length}"
@@ -114,22 +112,54 @@ def _allocate_lans(
     return planned
 
 
-def _lan_pools(
-    vpn: Vpn, length_v4: int, owned: list[Prefix], lock: Lock
-) -> tuple[list[PoolAllocator], list[PoolAllocator]]:
-    """Allocators over the VPN's plan, with owned prefixes and every locked LAN reserved."""
-    name = f"vpns[{vpn.id}].prefixes"
-    v4 = [
-        PoolAllocator.in_pool(name, p, length_v4) for p in vpn.prefixes if p.version == 4 and p.prefixlen <= length_v4
-    ]
-    v6 = [
-        PoolAllocator.in_pool(name, p, V6_LAN_LEN) for p in vpn.prefixes if p.version == 6 and p.prefixlen <= V6_LAN_LEN
-    ]
-    for allocators, attribute in ((v4, "v4"), (v6, "v6")):
-        for allocator in allocators:
-            _reserve_prefixes(allocator, owned)
-            reserve_all(allocator, lock, "lans", attribute, address_int)
-    return v4, v6
+def _lan_space(inv: Inventory, vpn: Vpn, lock: Lock) -> tuple[PrefixAllocator, PrefixAllocator]:
+    """One allocator per family over the VPN's plan; what sites and cut-over networks own there, and
+    every LAN the lock knows (any length, active or retired), is reserved before anything is handed out."""
+    spaces = {
+        4: PrefixAllocator([p for p in vpn.prefixes if p.version == 4]),
+        6: PrefixAllocator([p for p in vpn.prefixes if p.version == 6]),
+    }
+    for prefix in _owned_in_vpn(inv, vpn.id):
+        spaces[prefix.version].reserve(int(prefix.network_address), int(prefix.broadcast_address))
+
+    def reserve_locked(version: int, attribute: str) -> Callable[[], None]:
+        def reservation() -> None:
+            for entries in (lock.active["lans"], lock.retired["lans"]):
+                for key, entry in entries.items():
+                    if key.endswith(f"|{vpn.id}") and isinstance(entry.get(attribute), str):
+                        prefix = _prefix_or_none(entry[attribute])
+                        if prefix is not None and prefix.version == version:
+                            spaces[version].reserve(int(prefix.network_address), int(prefix.broadcast_address))
+
+        return reservation
+
+    spaces[4].defer(reserve_locked(4, "v4"))
+    spaces[6].defer(reserve_locked(6, "v6"))
+    return spaces[4], spaces[6]
+
+
+def _prefix_or_none(text: str) -> Prefix | None:
+    try:
+        return ip_network(text)
+    except ValueError:
+        return None
+
+
+def _sticky_prefix(
+    space: PrefixAllocator, previous: Entry | None, attribute: str, length: int
+) -> tuple[int | None, bool]:
+    """Keep the lock's prefix while it has the wanted length, lies in the plan and overlaps nothing
+    kept or owned before it; else a free one."""
+    if not space.pools:
+        return None, False
+    text = previous.get(attribute) if previous else None
+    old = _prefix_or_none(text) if isinstance(text, str) else None
+    if old is not None and old.prefixlen == length:
+        start, end = int(old.network_address), int(old.broadcast_address)
+        if space.owns(start, length) and not space.overlaps(start, end):
+            space.reserve(start, end)
+            return start, False
+    return space.take(length), previous is not None
 
 
 def _planned_lan(
@@ -150,32 +180,6 @@ def _planned_lan(
         net_v6=v6,
         len_v6=V6_LAN_LEN,
     )
-
-
-def _reserve_prefixes(allocator: PoolAllocator, owned: list[Prefix]) -> None:
-    """Mark every block of the pool that overlaps an owned prefix as taken."""
-    limit = allocator.base + allocator.count * allocator.step
-    for prefix in owned:
-        start, end = int(prefix.network_address), int(prefix.broadcast_address)
-        if end < allocator.base or start >= limit:
-            continue
-        first = max(allocator.base, start - (start - allocator.base) % allocator.step)
-        for value in range(first, min(end + 1, limit), allocator.step):
-            allocator.used.add(value)
-
-
-def _from_pools(pools: list[PoolAllocator], previous: Entry | None, attribute: str) -> tuple[int | None, bool]:
-    """Keep the lock's value while one of the pools owns it; else the first free block of any pool."""
-    if not pools:
-        return None, False
-    old = int_of(previous.get(attribute), address_int) if previous else None
-    if old is not None and any(allocator.owns(old) for allocator in pools):
-        return old, False
-    for allocator in pools:
-        value = allocator.take()
-        if value is not None:
-            return value, previous is not None
-    return None, previous is not None
 
 
 def _allocate_attachments(

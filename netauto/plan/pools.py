@@ -3,6 +3,7 @@ and the sticky rule (keep what the lock recorded while it is still valid)."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -138,3 +139,57 @@ def report_exhausted(allocator: PoolAllocator, report: Reporter, path: tuple[str
             f"needed beyond its {allocator.count} value(s)",
             "widen the pool (allocations already made stay where they are)",
         )
+
+
+class PrefixAllocator:
+    """Prefixes of mixed lengths from a list of pools, never overlapping each other or what is reserved.
+
+    Taken ranges are kept as sorted, disjoint intervals; a candidate block overlaps one of them only
+    if the interval starting last at or before the block's end reaches into it.
+    """
+
+    def __init__(self, pools: list[Pool]) -> None:
+        self.pools = sorted(pools, key=lambda p: int(p.network_address))
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.cursors: dict[tuple[int, int], int] = {}
+        self._deferred: list[Callable[[], None]] = []
+
+    def defer(self, reservation: Callable[[], None]) -> None:
+        self._deferred.append(reservation)
+
+    def owns(self, start: int, length: int) -> bool:
+        return any(
+            p.prefixlen <= length and int(p.network_address) <= start <= int(p.broadcast_address) for p in self.pools
+        )
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect_right(self.starts, end) - 1
+        return i >= 0 and self.ends[i] >= start
+
+    def reserve(self, start: int, end: int) -> None:
+        """Mark [start, end] taken, merging with the intervals it touches."""
+        i = bisect_left(self.ends, start)
+        j = bisect_right(self.starts, end)
+        if i < j:
+            start, end = min(start, self.starts[i]), max(end, self.ends[j - 1])
+        self.starts[i:j] = [start]
+        self.ends[i:j] = [end]
+
+    def take(self, length: int) -> int | None:
+        while self._deferred:
+            self._deferred.pop()()
+        for index, pool in enumerate(self.pools):
+            if pool.prefixlen > length:
+                continue
+            size = 1 << (pool.max_prefixlen - length)
+            base, last = int(pool.network_address), int(pool.broadcast_address)
+            candidate = self.cursors.get((index, length), base)
+            while candidate + size - 1 <= last:
+                if not self.overlaps(candidate, candidate + size - 1):
+                    self.reserve(candidate, candidate + size - 1)
+                    self.cursors[(index, length)] = candidate + size
+                    return candidate
+                candidate += size
+            self.cursors[(index, length)] = candidate
+        return None

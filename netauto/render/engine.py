@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -72,20 +71,28 @@ def render_config(env: Environment, context: Context) -> str:
     return "".join(render_feature(env, device["platform"], f, device["name"], context) for f in features_for(context))
 
 
-@cache
-def _template_digest(root: Path, platform: str, features: tuple[str, ...]) -> str:
-    digest = hashlib.sha256()
-    for feature in features:
-        path = root / template_name(platform, feature)
-        digest.update(path.read_bytes() if path.exists() else b"<missing>")
-    return digest.hexdigest()
+class _TemplateDigests:
+    """Hash of the templates a device uses, read once per render run (templates change between runs)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.known: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def __call__(self, platform: str, features: tuple[str, ...]) -> str:
+        key = (platform, features)
+        if key not in self.known:
+            digest = hashlib.sha256()
+            for feature in features:
+                path = self.root / template_name(platform, feature)
+                digest.update(path.read_bytes() if path.exists() else b"<missing>")
+            self.known[key] = digest.hexdigest()
+        return self.known[key]
 
 
-def input_digest(context: Context, root: Path) -> str:
-    platform = context["device"]["platform"]
+def input_digest(context: Context, templates: _TemplateDigests) -> str:
     text = json.dumps(context, sort_keys=True, default=str)
-    templates = _template_digest(root, platform, tuple(features_for(context)))
-    return hashlib.sha256(f"{__version__}\n{templates}\n{text}".encode()).hexdigest()
+    used = templates(context["device"]["platform"], tuple(features_for(context)))
+    return hashlib.sha256(f"{__version__}\n{used}\n{text}".encode()).hexdigest()
 
 
 def render_all(
@@ -105,9 +112,10 @@ def render_all(
     state: dict[str, str] = json.loads(state_path.read_text(encoding="utf-8")) if state_path.exists() else {}
     report = RenderReport(output=output)
     env = environment(root)
+    digests = _TemplateDigests(root)
     todo: dict[str, tuple[Context, str]] = {}
     for name, context in contexts.items():
-        digest = input_digest(context, root)
+        digest = input_digest(context, digests)
         if state.get(name) == digest and (output / f"{name}.cfg").exists():
             report.unchanged.append(name)
         else:
@@ -119,7 +127,19 @@ def render_all(
     if only is None:
         _remove_stale(output, set(contexts), state, report)
     state_path.write_text(json.dumps(state, sort_keys=True, indent=0) + "\n", encoding="utf-8")
+    if report.failed:
+        raise RenderFailed(report)
     return report
+
+
+class RenderFailed(NetautoError):
+    """Some devices failed to render (the others were written); raised once, after the run."""
+
+    def __init__(self, report: RenderReport) -> None:
+        self.report = report
+        lines = [f"{name}: {message}" for name, message in sorted(report.failed.items())]
+        shown = "\n  ".join(lines[:10]) + (f"\n  … and {len(lines) - 10} more" if len(lines) > 10 else "")
+        super().__init__(f"{len(lines)} device(s) failed to render ({len(report.rendered)} rendered):\n  {shown}")
 
 
 def _run_nornir(
