@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from itertools import pairwise
 from ipaddress import ip_interface, ip_network
+from itertools import pairwise
 from typing import Any
 
 import pytest
