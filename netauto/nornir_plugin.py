@@ -24,9 +24,15 @@ from netauto.platforms import get_platform
 class NetautoInventory:
     """Registered under the `nornir.plugins.inventory` entry point as `NetautoInventory`."""
 
-    def __init__(self, inventory_path: str | Path = "inventory/qingpu", plan_result: PlanResult | None = None) -> None:
+    def __init__(
+        self,
+        inventory_path: str | Path = "inventory/qingpu",
+        plan_result: PlanResult | None = None,
+        only: set[str] | None = None,
+    ) -> None:
         self.inventory_path = Path(inventory_path)
         self.plan_result = plan_result
+        self.only = only
 
     def load(self) -> Inventory:
         result = self.plan_result or build_plan(self.inventory_path)
@@ -34,7 +40,7 @@ class NetautoInventory:
         hosts = Hosts()
         planes_of = _planes_by_device(result)
         for device in result.plan.devices:
-            if device.platform is None:
+            if device.platform is None or (self.only is not None and device.name not in self.only):
                 continue
             names = (f"role_{device.role}", f"platform_{device.platform}", f"site_{device.site}")
             for name in names:

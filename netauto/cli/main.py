@@ -183,9 +183,12 @@ def synth(
     villages_per_town: Annotated[int, typer.Option(min=0, help="Villages hanging off each town.")] = 20,
     bureaus: Annotated[int, typer.Option(min=0, help="Number of bureaus (dual-homed to the core).")] = 40,
     core_sites: Annotated[int, typer.Option(min=2, help="Number of core sites (2 devices each).")] = 2,
+    frr: Annotated[bool, typer.Option("--frr", help="Every device FRR, transport SR-MPLS (for labs).")] = False,
 ) -> None:
     """Write a valid synthetic inventory of any size, for what-if planning and benchmarks."""
-    size = SynthSize(towns=towns, villages_per_town=villages_per_town, bureaus=bureaus, core_sites=core_sites)
+    size = SynthSize(
+        towns=towns, villages_per_town=villages_per_town, bureaus=bureaus, core_sites=core_sites, all_frr=frr
+    )
     written = run_guarded(lambda: write_synthetic_inventory(output, size))
     stdout.print(f"wrote {written} files to {output} ({size.device_count} devices)", markup=False, highlight=False)
 

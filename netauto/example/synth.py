@@ -21,6 +21,7 @@ class SynthSize:
     villages_per_town: int
     bureaus: int
     core_sites: int = 2
+    all_frr: bool = False  # every device FRR, transport SR-MPLS (what FRR 8.4 can run in a lab)
 
     @property
     def device_count(self) -> int:
@@ -41,7 +42,7 @@ def write_synthetic_inventory(folder: Path, size: SynthSize) -> int:
     documents = {
         "network.yaml": {"network": _network(size)},
         "planes.yaml": {"planes": PLANES},
-        "classes.yaml": {"link_classes": LINK_CLASSES, "site_classes": SITE_CLASSES},
+        "classes.yaml": {"link_classes": LINK_CLASSES, "site_classes": _site_classes(size)},
         "sites-core.yaml": {"sites": _core_sites(size)},
         "sites-towns.yaml": {"sites": _towns(size)},
         "sites-bureaus.yaml": {"sites": _bureaus(size)},
@@ -56,6 +57,16 @@ def write_synthetic_inventory(folder: Path, size: SynthSize) -> int:
     return len(documents)
 
 
+def _pick(size: SynthSize, choices: tuple[str, ...], index: int) -> str:
+    return "frr" if size.all_frr else choices[index % len(choices)]
+
+
+def _site_classes(size: SynthSize) -> list[dict[str, Any]]:
+    if not size.all_frr:
+        return SITE_CLASSES
+    return [{**sc, "platform": "frr"} if "platform" in sc else sc for sc in SITE_CLASSES]
+
+
 def _bits_for(count: int) -> int:
     return max(1, math.ceil(math.log2(count + 2)))
 
@@ -66,7 +77,7 @@ def _network(size: SynthSize) -> dict[str, Any]:
     pe_ce_len = 32 - _bits_for(2 * size.link_count * len([v for v in VPNS if v.get("attach")]))
     if min(loopback_len, p2p_len, pe_ce_len) < 12:
         raise NetautoError(f"{size.device_count} devices do not fit the synthetic address plan (at most ~500,000)")
-    return {
+    network = {
         "id": "synthetic",
         "name": f"Synthetic extranet ({size.device_count} devices)",
         "asn": 65000,
@@ -82,11 +93,15 @@ def _network(size: SynthSize) -> dict[str, Any]:
         },
         "srv6": {"locator_pool": "fcbb:bb00::/24", "block_len": 32, "node_len": 16, "function_len": 16},
     }
+    if size.all_frr:
+        network["transport"] = "mpls"
+        del network["srv6"]
+    return network
 
 
 def _core_sites(size: SynthSize) -> list[dict[str, Any]]:
     sites = [
-        {"id": f"core-{i:02d}", "name": f"Core {i}", "class": "core", "platform": CORE_PLATFORMS[i % 2]}
+        {"id": f"core-{i:02d}", "name": f"Core {i}", "class": "core", "platform": _pick(size, CORE_PLATFORMS, i)}
         for i in range(1, size.core_sites + 1)
     ]
     sites.append({"id": "cloud", "name": "Government cloud", "class": "cloud"})
@@ -100,7 +115,7 @@ def _towns(size: SynthSize) -> list[dict[str, Any]]:
             "id": f"town-{t:04d}",
             "name": f"Town {t}",
             "class": "town",
-            "platform": TOWN_PLATFORMS[t % 2],
+            "platform": _pick(size, TOWN_PLATFORMS, t),
             "users": 200,
             "uplinks": [{"srlg": [f"town-{t:04d}-route-a"]}, {"srlg": [f"town-{t:04d}-route-b"]}],
         }

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from ipaddress import ip_interface
 from typing import Any
 
+from netauto.addressing import address_text
 from netauto.model.checks import IGP_ROLES
 from netauto.pipeline import PlanResult
 from netauto.plan.model import PlannedAttachment, PlannedDevice, PlannedLan, PlannedLink
@@ -23,6 +23,25 @@ STATIC_BACKUP_PREFERENCE = 20
 SRGB = (16000, 23999)
 
 
+@dataclass(frozen=True, slots=True)
+class _Ends:
+    """An attachment's four addresses, computed once (with and without the prefix length)."""
+
+    ce_v4: str
+    ce_v6: str
+    pe_v4: str
+    pe_v6: str
+
+    @classmethod
+    def of(cls, a: PlannedAttachment) -> _Ends:
+        return cls(
+            address_text(a.net_v4, 4),
+            address_text(a.net_v6, 6),
+            address_text(a.net_v4 + 1, 4),
+            address_text(a.net_v6 + 1, 6),
+        )
+
+
 @dataclass
 class _Index:
     """Everything keyed by device, computed once for all contexts."""
@@ -32,6 +51,7 @@ class _Index:
     pe_side: dict[str, list[PlannedAttachment]]
     ce_side: dict[str, list[PlannedAttachment]]
     lans: dict[str, list[PlannedLan]]
+    ends: dict[str, _Ends]
     lan_by_site_vpn: dict[tuple[str, str], PlannedLan]
     site_names: dict[str, str]
     routing: dict[str, str]  # site class -> static | ebgp
@@ -92,6 +112,7 @@ def _index(result: PlanResult) -> _Index:
         pe_side=pe_side,
         ce_side=ce_side,
         lans=lans,
+        ends={a.id: _Ends.of(a) for a in plan.attachments},
         lan_by_site_vpn={(lan.site, lan.vpn): lan for lan in plan.lans},
         site_names={s.id: s.name for s in plan.sites},
         routing={sc.id: sc.pe_ce_routing for sc in inv.site_classes},
@@ -179,15 +200,17 @@ def _interface(link: PlannedLink, end: str, index: _Index) -> Context:
 def _subinterfaces(device: PlannedDevice, index: _Index) -> list[Context]:
     subs = []
     for a in index.pe_side.get(device.name, []):
-        pe, ce = a.pe, a.ce
-        subs.append(_sub(pe.interface, a.vlan, a.vpn, "pe-ce", pe.address_v4, pe.address_v6, ce.device, a.primary))
+        e = index.ends[a.id]
+        v4, v6 = f"{e.pe_v4}/31", f"{e.pe_v6}/127"
+        subs.append(_sub(a.pe_interface, a.vlan, a.vpn, "pe-ce", v4, v6, a.ce_device, a.primary))
     for a in index.ce_side.get(device.name, []):
-        pe, ce = a.pe, a.ce
-        subs.append(_sub(ce.interface, a.vlan, a.vpn, "pe-ce", ce.address_v4, ce.address_v6, pe.device, a.primary))
+        e = index.ends[a.id]
+        v4, v6 = f"{e.ce_v4}/31", f"{e.ce_v6}/127"
+        subs.append(_sub(a.ce_interface, a.vlan, a.vpn, "pe-ce", v4, v6, a.pe_device, a.primary))
     for lan in index.lans.get(device.name, []):
-        v4 = _gateway(lan.prefix_v4)
-        v6 = _gateway(lan.prefix_v6)
-        subs.append(_sub(lan.interface, lan.vlan, lan.vpn, "lan", v4, v6, None, True))
+        gateway_v4 = f"{address_text(lan.net_v4 + 1, 4)}/{lan.len_v4}" if lan.net_v4 is not None else None
+        gateway_v6 = f"{address_text(lan.net_v6 + 1, 6)}/{lan.len_v6}" if lan.net_v6 is not None else None
+        subs.append(_sub(lan.interface, lan.vlan, lan.vpn, "lan", gateway_v4, gateway_v6, None, True))
     return subs
 
 
@@ -208,12 +231,6 @@ def _sub(
         "primary": primary,
         "description": described,
     }
-
-
-def _gateway(prefix: Any) -> str | None:
-    if prefix is None:
-        return None
-    return f"{prefix.network_address + 1}/{prefix.prefixlen}"
 
 
 def _isis(device: PlannedDevice, interfaces: list[Context], network: Context) -> Context:
@@ -284,8 +301,8 @@ def _vrfs(device: PlannedDevice, result: PlanResult, index: _Index) -> list[Cont
             if index.routing.get(ce.site_class) == "ebgp" and ce.asn is not None:
                 ce_neighbors.append(
                     {
-                        "address_v4": _address(a.ce.address_v4),
-                        "address_v6": _address(a.ce.address_v6),
+                        "address_v4": index.ends[a.id].ce_v4,
+                        "address_v6": index.ends[a.id].ce_v6,
                         "asn": ce.asn,
                         "description": f"CE {ce.name}",
                         "primary": a.primary,
@@ -294,12 +311,13 @@ def _vrfs(device: PlannedDevice, result: PlanResult, index: _Index) -> list[Cont
                 )
             lan = index.lan_by_site_vpn.get((ce.site, vpn.id))
             if lan is not None and index.routing.get(ce.site_class) != "ebgp":
-                for prefix, next_hop in ((lan.prefix_v4, a.ce.address_v4), (lan.prefix_v6, a.ce.address_v6)):
+                ends = index.ends[a.id]
+                for prefix, next_hop in ((lan.prefix_v4, ends.ce_v4), (lan.prefix_v6, ends.ce_v6)):
                     if prefix is not None:
                         static_routes.append(
                             {
                                 "prefix": str(prefix),
-                                "next_hop": _address(next_hop),
+                                "next_hop": next_hop,
                                 "preference": preference,
                                 "description": ce.name,
                                 "version": prefix.version,
@@ -349,10 +367,10 @@ def _ce(device: PlannedDevice, result: PlanResult, index: _Index) -> Context:
                 "lan_v6": str(lan.prefix_v6) if lan and lan.prefix_v6 else None,
                 "uplinks": [
                     {
-                        "interface": a.ce.interface,
+                        "interface": a.ce_interface,
                         "pe_device": a.pe_device,
-                        "pe_address_v4": _address(a.pe.address_v4),
-                        "pe_address_v6": _address(a.pe.address_v6),
+                        "pe_address_v4": index.ends[a.id].pe_v4,
+                        "pe_address_v6": index.ends[a.id].pe_v6,
                         "primary": a.primary,
                         "preference": STATIC_PRIMARY_PREFERENCE if a.primary else STATIC_BACKUP_PREFERENCE,
                         "local_preference": 200 if a.primary else 100,
@@ -362,7 +380,3 @@ def _ce(device: PlannedDevice, result: PlanResult, index: _Index) -> Context:
             }
         )
     return {"routing": routing, "asn": device.asn, "pe_asn": result.plan.asn, "vrfs": vrfs}
-
-
-def _address(text: str | None) -> str | None:
-    return None if text is None else str(ip_interface(text).ip)

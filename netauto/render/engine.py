@@ -7,8 +7,11 @@ a device whose hash is unchanged and whose file exists is not rendered again.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import multiprocessing
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,10 +92,38 @@ class _TemplateDigests:
         return self.known[key]
 
 
+_DIGEST_ENCODER = json.JSONEncoder(sort_keys=True, default=str)  # built once: json.dumps(**kw) builds one per call
+
+
 def input_digest(context: Context, templates: _TemplateDigests) -> str:
-    text = json.dumps(context, sort_keys=True, default=str)
+    text = _DIGEST_ENCODER.encode(context)
     used = templates(context["device"]["platform"], tuple(features_for(context)))
     return hashlib.sha256(f"{__version__}\n{used}\n{text}".encode()).hexdigest()
+
+
+PARALLEL_FROM = 2000  # devices; below this, forking costs more than it saves
+
+
+@dataclass
+class _Job:
+    """What every rendering worker needs; forked workers inherit it instead of receiving a pickle."""
+
+    result: PlanResult
+    secrets: Secrets
+    output: Path
+    root: Path
+    state: dict[str, str]
+
+
+@dataclass
+class _Outcome:
+    rendered: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
+
+
+_JOB: _Job | None = None
 
 
 def render_all(
@@ -101,35 +132,70 @@ def render_all(
     output: Path,
     only: set[str] | None = None,
     root: Path = TEMPLATES,
+    workers: int | None = None,
 ) -> RenderReport:
+    """Render the devices (all, or `only`), skipping those whose inputs did not change.
+
+    Large networks are split over the machine's cores: each forked worker builds the contexts of
+    its share, runs Nornir over its hosts with the shared environment, and writes the files.
+    """
+    global _JOB
     check_platform_features(result)
-    contexts = build_contexts(result, secrets, only)
-    unknown = sorted((only or set()) - set(contexts))
+    managed = [d.name for d in result.plan.devices if d.platform is not None]
+    names = [n for n in managed if only is None or n in only]
+    unknown = sorted((only or set()) - set(names))
     if unknown:
         raise NetautoError(f"no managed device named {', '.join(unknown)} in the plan")
     output.mkdir(parents=True, exist_ok=True)
     state_path = output / STATE_FILE
     state: dict[str, str] = json.loads(state_path.read_text(encoding="utf-8")) if state_path.exists() else {}
-    report = RenderReport(output=output)
-    env = environment(root)
-    digests = _TemplateDigests(root)
-    todo: dict[str, tuple[Context, str]] = {}
-    for name, context in contexts.items():
-        digest = input_digest(context, digests)
-        if state.get(name) == digest and (output / f"{name}.cfg").exists():
-            report.unchanged.append(name)
+    _JOB = _Job(result, secrets, output, root, state)
+    count = workers or (min(os.cpu_count() or 1, 8) if len(names) >= PARALLEL_FROM else 1)
+    chunks = [names[i::count] for i in range(count)]
+    gc.freeze()  # forked workers then share the plan's pages instead of copying them on the collector's touch
+    try:
+        if count == 1:
+            outcomes = [_render_share(names)]
         else:
-            todo[name] = (context, digest)
-    if todo:
-        _run_nornir(result, env, todo, output, report)
-    for name in report.rendered:
-        state[name] = todo[name][1]
+            with multiprocessing.get_context("fork").Pool(count) as pool:
+                outcomes = pool.map(_render_share, chunks)
+    finally:
+        gc.unfreeze()
+        _JOB = None
+    report = RenderReport(output=output)
+    for outcome in outcomes:
+        report.rendered += outcome.rendered
+        report.unchanged += outcome.unchanged
+        report.failed.update(outcome.failed)
+        state.update({name: outcome.digests[name] for name in outcome.rendered})
+    report.rendered.sort()
+    report.unchanged.sort()
     if only is None:
-        _remove_stale(output, set(contexts), state, report)
+        _remove_stale(output, set(managed), state, report)
     state_path.write_text(json.dumps(state, sort_keys=True, indent=0) + "\n", encoding="utf-8")
     if report.failed:
         raise RenderFailed(report)
     return report
+
+
+def _render_share(names: list[str]) -> _Outcome:
+    """Contexts, digests and rendering (through Nornir) of one share of the devices."""
+    job = _JOB
+    assert job is not None
+    outcome = _Outcome()
+    contexts = build_contexts(job.result, job.secrets, set(names))
+    digests = _TemplateDigests(job.root)
+    todo: dict[str, tuple[Context, str]] = {}
+    for name in names:
+        digest = input_digest(contexts[name], digests)
+        if job.state.get(name) == digest and (job.output / f"{name}.cfg").exists():
+            outcome.unchanged.append(name)
+        else:
+            todo[name] = (contexts[name], digest)
+            outcome.digests[name] = digest
+    if todo:
+        _run_nornir(job.result, environment(job.root), todo, job.output, outcome)
+    return outcome
 
 
 class RenderFailed(NetautoError):
@@ -143,19 +209,17 @@ class RenderFailed(NetautoError):
 
 
 def _run_nornir(
-    result: PlanResult, env: Environment, todo: dict[str, tuple[Context, str]], output: Path, report: RenderReport
+    result: PlanResult, env: Environment, todo: dict[str, tuple[Context, str]], output: Path, outcome: _Outcome
 ) -> None:
-    inventory = NetautoInventory(plan_result=result).load()
+    inventory = NetautoInventory(plan_result=result, only=set(todo)).load()
     nornir = Nornir(inventory=inventory, runner=SerialRunner())
-    selected = nornir.filter(filter_func=lambda host: host.name in todo)
-    results = selected.run(task=_render_task, env=env, todo=todo, output=output, on_failed=True)
+    results = nornir.run(task=_render_task, env=env, todo=todo, output=output, on_failed=True)
     for name, multi in results.items():
         if multi.failed:
             exception = multi[0].exception
-            report.failed[name] = str(exception) if exception else "failed"
+            outcome.failed[name] = str(exception) if exception else "failed"
         else:
-            report.rendered.append(name)
-    report.rendered.sort()
+            outcome.rendered.append(name)
 
 
 def _render_task(task: Task, env: Environment, todo: dict[str, tuple[Context, str]], output: Path) -> Result:
