@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from conftest import QINGPU, run_netauto
@@ -51,13 +52,29 @@ def test_planning_from_scratch_is_deterministic(tmp_path: Path) -> None:
     assert json.loads(outputs[0][0])["devices"]
 
 
+FIRST_IN_ORDER = "  - {id: aaa-village, name: 新村, class: village, parent: baihe, users: 15}\n"
+
+
+@pytest.mark.parametrize("line", [NEW_VILLAGE, FIRST_IN_ORDER], ids=["sorts-last", "sorts-first"])
+def test_a_new_village_anywhere_in_the_order_changes_no_existing_allocation(qingpu: Path, line: str) -> None:
+    before = lock_entries(qingpu)
+    with (qingpu / "sites" / "villages.yaml").open("a", encoding="utf-8") as villages:
+        villages.write(line)
+    result = run_netauto("plan", str(qingpu))
+    assert result.returncode == 0, result.stderr
+    after = lock_entries(qingpu)
+    for kind, entries in before.items():
+        assert {key: after[kind][key] for key in entries} == entries, kind
+    assert "changed" not in result.stdout
+
+
 def test_adding_a_village_changes_no_existing_allocation(qingpu: Path) -> None:
     before = lock_entries(qingpu)
     with (qingpu / "sites" / "villages.yaml").open("a", encoding="utf-8") as villages:
         villages.write(NEW_VILLAGE)
     result = run_netauto("plan", str(qingpu))
     assert result.returncode == 0, result.stderr
-    assert "new: 1 devices, 1 links" in result.stdout
+    assert "new: 1 devices, 1 links, 2 attachments, 2 lans" in result.stdout
     after = lock_entries(qingpu)
     for kind, entries in before.items():
         assert {key: after[kind][key] for key in entries} == entries, kind

@@ -87,13 +87,24 @@ def _allocate_lans(
         if vpn.id not in vpn_ids:
             continue
         v4_space, v6_space = _lan_space(inv, vpn, lock)
+        lengths = {site: classes[sites[site].site_class].lan_v4_len for site in members[vpn.id]}
+        previous = {site: lock.entry("lans", f"{site}|{vpn.id}") for site in members[vpn.id]}
+        # First keep what the lock holds (in order, so a clash keeps the first), then hand out the rest.
+        kept = {
+            site: (
+                _keep(v4_space, previous[site], "v4", lengths[site]),
+                _keep(v6_space, previous[site], "v6", V6_LAN_LEN),
+            )
+            for site in members[vpn.id]
+        }
         exhausted = False
         for site_id in members[vpn.id]:
-            length = classes[sites[site_id].site_class].lan_v4_len
+            length = lengths[site_id]
             key = f"{site_id}|{vpn.id}"
-            previous = lock.entry("lans", key)
-            v4, changed4 = _sticky_prefix(v4_space, previous, "v4", length)
-            v6, changed6 = _sticky_prefix(v6_space, previous, "v6", V6_LAN_LEN)
+            (v4, changed4), (v6, changed6) = (
+                _or_take(v4_space, kept[site_id][0], length, previous[site_id]),
+                _or_take(v6_space, kept[site_id][1], V6_LAN_LEN, previous[site_id]),
+            )
             exhausted |= (bool(v4_space.pools) and v4 is None) or (bool(v6_space.pools) and v6 is None)
             entry = {}
             if v4 is not None:
@@ -101,7 +112,7 @@ def _allocate_lans(
             if v6 is not None:
                 entry["v6"] = f"{address_text(v6, 6)}/{V6_LAN_LEN}"
             new_lock.active["lans"][key] = entry
-            note(result, "lans", key, previous, changed4 or changed6)
+            note(result, "lans", key, previous[site_id], changed4 or changed6)
             planned.append(_planned_lan(site_id, vpn.id, vpn_ids[vpn.id], first_device.get(site_id), v4, length, v6))
         if exhausted:
             report.error(
@@ -145,20 +156,26 @@ def _prefix_or_none(text: str) -> Prefix | None:
         return None
 
 
-def _sticky_prefix(
-    space: PrefixAllocator, previous: Entry | None, attribute: str, length: int
-) -> tuple[int | None, bool]:
-    """Keep the lock's prefix while it has the wanted length, lies in the plan and overlaps nothing
-    kept or owned before it; else a free one."""
+def _keep(space: PrefixAllocator, previous: Entry | None, attribute: str, length: int) -> int | None:
+    """The lock's prefix, reserved, while it has the wanted length, lies in the plan and overlaps
+    nothing kept or owned before it; else None."""
+    text = previous.get(attribute) if previous else None
+    old = _prefix_or_none(text) if isinstance(text, str) and space.pools else None
+    if old is None or old.prefixlen != length:
+        return None
+    start, end = int(old.network_address), int(old.broadcast_address)
+    if not space.owns(start, length) or space.overlaps(start, end):
+        return None
+    space.reserve(start, end)
+    return start
+
+
+def _or_take(space: PrefixAllocator, kept: int | None, length: int, previous: Entry | None) -> tuple[int | None, bool]:
+    """The kept prefix, or a free one (a change when the lock had an entry)."""
+    if kept is not None:
+        return kept, False
     if not space.pools:
         return None, False
-    text = previous.get(attribute) if previous else None
-    old = _prefix_or_none(text) if isinstance(text, str) else None
-    if old is not None and old.prefixlen == length:
-        start, end = int(old.network_address), int(old.broadcast_address)
-        if space.owns(start, length) and not space.overlaps(start, end):
-            space.reserve(start, end)
-            return start, False
     return space.take(length), previous is not None
 
 
