@@ -99,11 +99,17 @@ def main() -> None:
     print(f"{'  rate':<60} {rate:7.0f} devices/s   target 2000 devices/s   {'ok' if rate >= 2000 else 'BELOW'}")
     report("netauto render, whole command (planning included)", whole, 5.0)
     speedup = baseline / per_device
-    print(f"{'nornir-jinja2 template_file(path=...) per device':<60} {baseline * 1000:7.2f} ms "
-          f"(sampled {SAMPLE}); ours {per_device * 1000:.2f} ms")
-    print(f"{'speed-up over the path= pattern':<60} {speedup:7.0f} x   target   20 x   {'ok' if speedup >= 20 else 'BELOW'}")
-    print(f"re-render after adding one village: {len(incremental.rendered)} rendered "
-          f"({', '.join(incremental.rendered)}), {len(incremental.unchanged)} unchanged")
+    print(
+        f"{'nornir-jinja2 template_file(path=...) per device':<60} {baseline * 1000:7.2f} ms "
+        f"(sampled {SAMPLE}); ours {per_device * 1000:.2f} ms"
+    )
+    print(
+        f"{'speed-up over the path= pattern':<60} {speedup:7.0f} x   target   20 x   {'ok' if speedup >= 20 else 'BELOW'}"
+    )
+    print(
+        f"re-render after adding one village: {len(incremental.rendered)} rendered "
+        f"({', '.join(incremental.rendered)}), {len(incremental.unchanged)} unchanged"
+    )
     report("  planning + render stage", again_stage, 1.0)
     report("  netauto render, whole command", again_whole, 1.0)
 

@@ -59,5 +59,6 @@ def build_plan(path: Path, on_stage: Callable[[str], None] = lambda stage: None)
 def plan_and_lock(path: Path, on_stage: Callable[[str], None] = lambda stage: None) -> PlanResult:
     """Plan, then record the allocations in the lock file beside the inventory."""
     result = build_plan(path, on_stage)
-    result.lock_written = write_lock(result.lock)
+    if result.changes.any() or not result.lock.path.exists():
+        result.lock_written = write_lock(result.lock)
     return result

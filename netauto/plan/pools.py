@@ -26,6 +26,10 @@ class AllocationReport:
     retired: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
     restored: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in KINDS})
 
+    def any(self) -> bool:
+        """Whether anything was allocated, changed, retired or restored (else the lock stays as it is)."""
+        return any(keys for table in (self.new, self.changed, self.retired, self.restored) for keys in table.values())
+
 
 class PoolAllocator:
     """Hands out the lowest free value of an arithmetic range, skipping reserved ones."""
