@@ -45,8 +45,10 @@ class Line:
     title: str
 
 
-def topology_picture(plan: Plan) -> tuple[list[Node], list[Line]]:
-    """Core in the middle, other sites on a ring, each town's villages grouped in one bubble outside it."""
+def topology_picture(plan: Plan, highlight: set[str] | None = None) -> tuple[list[Node], list[Line]]:
+    """Core in the middle, other sites on a ring, each town's villages grouped in one bubble outside it.
+
+    Sites in `highlight` (or the groups containing one) are drawn with kind `touched`."""
     sites = {s.id: s for s in plan.sites}
     device_site = {d.name: d.site for d in plan.devices}
     core = sorted(s.id for s in plan.sites if any(d.site == s.id and d.role == "core" for d in plan.devices))
@@ -72,6 +74,10 @@ def topology_picture(plan: Plan) -> tuple[list[Node], list[Line]]:
     if bureaus:
         title = f"{len(bureaus)} bureaus, each dual-homed to both core sites"
         nodes["bureaus"] = Node("bureaus", f"{len(bureaus)} bureaus", title, CENTRE[0], CENTRE[1] + 160, 30, "bureau")
+    for site in (s for s in highlight or () if s in sites):
+        key = "bureaus" if site in bureaus else (f"villages:{sites[site].parent}" if site in grouped else site)
+        if key in nodes:
+            nodes[key].kind = "touched"
     lines = []
     seen: set[tuple[str, str, tuple[str, ...]]] = set()
     for link in plan.links:

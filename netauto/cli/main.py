@@ -5,19 +5,24 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from netauto.cli.output import print_analysis, print_diagnostics, print_plan_summary, stage_progress
+from netauto.cli.output import print_analysis, print_change, print_diagnostics, print_plan_summary, stage_progress
 from netauto.errors import InventoryError, NetautoError
 from netauto.example.synth import SynthSize, write_synthetic_inventory
 from netauto.pipeline import PlanResult, build_plan, plan_and_lock
 from netauto.plan.export import plan_json
 from netauto.plan.lock import lock_is_current
-from netauto.secrets import init_secrets, load_secrets, secrets_path
+from netauto.secrets import Secrets, init_secrets, load_secrets, secrets_path
+
+if TYPE_CHECKING:
+    from netauto.review.baseline import Baseline
+    from netauto.review.change import Change
 
 DEFAULT_INVENTORY = Path("inventory/qingpu")
 POLICY_EXIT_CODE = 3  # `analyze --strict` found a policy violation (1 stays for bad input)
@@ -160,6 +165,129 @@ def render(
     report = run_guarded(lambda: render_all(result, secrets, output, set(device) if device else None))
     stdout.print(
         f"{output}: {len(report.rendered)} rendered, {len(report.unchanged)} unchanged, {len(report.removed)} removed",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _current_change(
+    path: Path,
+    output: Path,
+    baseline_root: Path,
+    secrets_file: Path | None,
+    running: Path | None,
+    with_analysis: bool,
+    villages: int,
+) -> tuple[PlanResult, Secrets, Baseline, Change, dict[str, Any] | None]:
+    """Plan, render and analyse the inventory, then compare with the approved baseline."""
+    from netauto.render.engine import render_all
+    from netauto.review.baseline import load_baseline
+    from netauto.review.change import compute_change
+
+    with stage_progress(stderr) as on_stage:
+        result = run_guarded(lambda: plan_and_lock(path, on_stage))
+    secrets = run_guarded(lambda: load_secrets(secrets_file, path))
+    run_guarded(lambda: render_all(result, secrets, output))
+    analysis = None
+    if with_analysis:
+        from netauto.analyze.analysis import analyze
+
+        analysis = analyze(result).model_dump(mode="json")
+    baseline = run_guarded(lambda: load_baseline(baseline_root, result.plan.network))
+    change = run_guarded(
+        lambda: compute_change(result, secrets, output, baseline, running, analysis, village_threshold=villages)
+    )
+    return result, secrets, baseline, change, analysis
+
+
+ConfigsOption = Annotated[Path, typer.Option("-o", "--output", help="Folder of rendered configs.")]
+BaselineOption = Annotated[Path, typer.Option("--baseline", help="Folder of approved baselines.")]
+SecretsOption = Annotated[Path | None, typer.Option("--secrets", help="Secrets file (else NETAUTO_SECRETS).")]
+
+
+@app.command()
+def diff(
+    path: InventoryPath = DEFAULT_INVENTORY,
+    output: ConfigsOption = Path("build/configs"),
+    baseline_root: BaselineOption = Path("baselines"),
+    secrets_file: SecretsOption = None,
+    running: Annotated[
+        Path | None, typer.Option("--running", help="Folder of running configs (<device>.cfg) for the remediation.")
+    ] = None,
+    html: Annotated[Path, typer.Option("--html", help="The review page (self-contained).")] = Path("build/review.html"),
+    markdown: Annotated[Path, typer.Option("--md", help="The review in Markdown.")] = Path("build/review.md"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    villages: Annotated[int, typer.Option(help="Flag the change when more villages than this are touched.")] = 20,
+    with_analysis: Annotated[bool, typer.Option("--analysis/--no-analysis", help="Compare the analysis.")] = True,
+) -> None:
+    """What would change against the approved baseline: per-device diffs, risk, model and analysis deltas."""
+    from netauto.review.report import review_html, review_markdown, summary_json
+
+    result, secrets, _, change, _ = _current_change(
+        path, output, baseline_root, secrets_file, running, with_analysis, villages
+    )
+    title = f"{result.plan.name} ({result.plan.network})"
+    for target, text in ((html, review_html(change, result.plan, title)), (markdown, review_markdown(change, title))):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(secrets.mask(text), encoding="utf-8")
+    if as_json:
+        sys.stdout.write(secrets.mask(summary_json(change)))
+        return
+    print_change(stdout, change)
+    stdout.print(f"Review: {html} and {markdown}", markup=False, highlight=False)
+
+
+@app.command()
+def approve(
+    path: InventoryPath = DEFAULT_INVENTORY,
+    change_id: Annotated[str, typer.Option("--change-id", help="The change board's id for this change.")] = "",
+    by: Annotated[str, typer.Option("--by", help="Who approves.")] = "",
+    expected_hash: Annotated[
+        str | None, typer.Option("--hash", help="Refuse unless the change still has this hash (from the review).")
+    ] = None,
+    output: ConfigsOption = Path("build/configs"),
+    baseline_root: BaselineOption = Path("baselines"),
+    secrets_file: SecretsOption = None,
+) -> None:
+    """Approve exactly the current change: record its hash and make its configs the approved baseline."""
+    from netauto.review.baseline import Approval, save_approval
+
+    if not change_id.strip() or not by.strip():
+        stderr.print("Error: --change-id and --by are required", markup=False, highlight=False)
+        raise typer.Exit(1)
+    result, secrets, baseline, change, analysis = _current_change(
+        path, output, baseline_root, secrets_file, None, True, 20
+    )
+    if change.empty:
+        stdout.print("Nothing to approve: the intended configs equal the approved baseline.", markup=False)
+        return
+    if expected_hash is not None and expected_hash != change.change_hash:
+        stderr.print(
+            f"Error: the change is no longer the one reviewed (hash {change.change_hash[:12]}…, "
+            f"reviewed {expected_hash[:12]}…); review it again",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    approval = Approval(
+        change_id=change_id,
+        by=by,
+        at=datetime.now(UTC).isoformat(timespec="seconds"),
+        change_hash=change.change_hash,
+        devices=[d.name for d in change.devices],
+        digests={d.name: d.digest for d in change.devices if d.status != "removed"},
+    )
+    masked = {
+        d.name: secrets.mask((output / f"{d.name}.cfg").read_text(encoding="utf-8"))
+        for d in change.devices
+        if d.status != "removed"
+    }
+    removed = [d.name for d in change.devices if d.status == "removed"]
+    from netauto.plan.export import plan_document
+
+    save_approval(baseline, approval, masked, plan_document(result.plan), analysis, removed)
+    stdout.print(
+        f"Approved change {change_id} by {by}: {len(change.devices)} device(s), hash {change.change_hash}",
         markup=False,
         highlight=False,
     )

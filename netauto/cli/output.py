@@ -18,6 +18,7 @@ from netauto.plan.export import summary
 
 if TYPE_CHECKING:
     from netauto.analyze.model import Analysis
+    from netauto.review.change import Change
 
 
 @contextmanager
@@ -156,3 +157,19 @@ def print_analysis(console: Console, analysis: Analysis) -> None:
                 ((b.town, b.device, b.villages, b.users) for b in worst),
             )
         )
+
+
+def print_change(console: Console, change: Change) -> None:
+    if change.empty:
+        console.print(f"No change against the approved baseline ({change.unchanged} devices unchanged).")
+        return
+    console.print(f"Change hash {change.change_hash}", markup=False, highlight=False)
+    table = Table(title=f"{len(change.devices)} device(s) touched", title_justify="left")
+    for header in ("device", "site", "status", "added", "removed", "risk"):
+        table.add_column(header, justify="right" if header in ("added", "removed") else "left")
+    for d in change.devices[:40]:
+        table.add_row(d.name, d.site, d.status, str(d.added), str(d.removed), ", ".join(d.risk))
+    console.print(table)
+    if len(change.devices) > 40:
+        console.print(f"… and {len(change.devices) - 40} more (see the review)")
+    console.print("Risk flags: " + (", ".join(change.risk_flags) or "none"), markup=False, highlight=False)

@@ -37,6 +37,21 @@ class InterfaceNaming(BaseModel):
         return self.by_speed_gbps[max(self.by_speed_gbps)]
 
 
+class ConfigSyntax(BaseModel):
+    """How the platform writes a config: what to skip when comparing, how to undo and leave."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    comment_markers: list[str]
+    exit_lines: list[str]
+    negation: str
+    leave: str
+    ordered_sections: list[str] = []
+    overwrite: list[str] = []  # single-valued commands: a new value replaces the old without undo/no
+    hier_config_platform: str | None = None  # hier_config computes the remediation where it supports us
+    show_running: str
+
+
 class PlatformSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -49,6 +64,7 @@ class PlatformSpec(BaseModel):
     containerlab_kind: str | None
     containerlab_image: str | None = None
     interfaces: InterfaceNaming
+    config_syntax: ConfigSyntax
     features: dict[str, bool]
 
 

@@ -1,0 +1,164 @@
+"""Configs as trees: parse by indentation, merge repeated sections as the device does, compare.
+
+A rendered config repeats sections (`interface X` in interfaces.j2 and again in isis.j2; `isis 1`
+twice); the device merges them, so the diff must too. Children are compared as sets except inside
+sections whose order matters to the platform (IOS-XR route-policy bodies, say), listed in the
+platform data. The rules per platform (comment markers, exit lines, negation word) are data too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from netauto.platforms import ConfigSyntax, get_platform
+
+
+@dataclass
+class Node:
+    line: str
+    children: dict[str, Node] = field(default_factory=dict)
+
+    def child(self, line: str) -> Node:
+        if line not in self.children:
+            self.children[line] = Node(line)
+        return self.children[line]
+
+
+def parse(text: str, syntax: ConfigSyntax) -> Node:
+    """The config as a tree of lines; sections merged; comments and exit lines dropped."""
+    root = Node("")
+    stack: list[tuple[int, Node]] = [(-1, root)]
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if not stripped or _is_noise(stripped, syntax):
+            continue
+        indent = len(raw) - len(raw.lstrip(" "))
+        while stack[-1][0] >= indent:
+            stack.pop()
+        node = stack[-1][1].child(stripped)
+        stack.append((indent, node))
+    return root
+
+
+def _is_noise(line: str, syntax: ConfigSyntax) -> bool:
+    return line in syntax.exit_lines or any(line.startswith(marker) for marker in syntax.comment_markers)
+
+
+def lines(node: Node, syntax: ConfigSyntax, depth: int = 0) -> list[str]:
+    """The merged tree back as indented text, in first-seen order (one space per level)."""
+    out = []
+    for child in node.children.values():
+        out.append(" " * depth + child.line)
+        out.extend(lines(child, syntax, depth + 1))
+    return out
+
+
+def canonical(node: Node, syntax: ConfigSyntax, path: tuple[str, ...] = ()) -> list[str]:
+    """Every leaf path, one per line, order-free except where the platform keeps order."""
+    paths = []
+    ordered = _ordered(path, syntax)
+    for position, child in enumerate(node.children.values()):
+        here = path + (f"{position:05d} {child.line}" if ordered else child.line,)
+        if child.children:
+            paths.extend(canonical(child, syntax, here))
+        else:
+            paths.append(" > ".join(here))
+    return paths if ordered else sorted(paths)
+
+
+def _ordered(path: tuple[str, ...], syntax: ConfigSyntax) -> bool:
+    if not path:
+        return False
+    line = path[-1]
+    if line[:5].isdigit() and line[5:6] == " ":  # a position prefix added inside an ordered section
+        line = line[6:]
+    return any(line.startswith(section) for section in syntax.ordered_sections)
+
+
+def digest(text: str, platform: str) -> str:
+    """A hash of what the config means to the device: ordering noise does not change it."""
+    syntax = get_platform(platform).config_syntax
+    return hashlib.sha256("\n".join(canonical(parse(text, syntax), syntax)).encode()).hexdigest()
+
+
+@dataclass
+class TreeDiff:
+    added: list[tuple[tuple[str, ...], str]]
+    removed: list[tuple[tuple[str, ...], str]]
+
+    @property
+    def empty(self) -> bool:
+        return not self.added and not self.removed
+
+
+def diff_trees(old: Node, new: Node, path: tuple[str, ...] = ()) -> TreeDiff:
+    """Lines added and removed, each with the sections it sits in (a removed section counts once)."""
+    result = TreeDiff([], [])
+    for line, child in new.children.items():
+        if line not in old.children:
+            result.added.append((path, line))
+            result.added.extend((path + (line,) + p, leaf) for p, leaf in _all(child))
+        else:
+            sub = diff_trees(old.children[line], child, path + (line,))
+            result.added += sub.added
+            result.removed += sub.removed
+    for line in old.children:
+        if line not in new.children:
+            result.removed.append((path, line))
+    return result
+
+
+def _all(node: Node) -> list[tuple[tuple[str, ...], str]]:
+    found: list[tuple[tuple[str, ...], str]] = []
+    for line, child in node.children.items():
+        found.append(((), line))
+        found.extend(((line,) + p, leaf) for p, leaf in _all(child))
+    return found
+
+
+def remediation(old: Node, new: Node, syntax: ConfigSyntax) -> list[str]:
+    """Commands that take `old` to `new`, the generic rule set (platforms hier_config lacks):
+    in each section, removed lines negated first, then added lines; a removed section is negated
+    whole, an added one entered with its children; every entered section is left again.
+    """
+    changes = diff_trees(old, new)
+    commands = Node("")
+    replaced = {(path, _overwrites(line, syntax)) for path, line in changes.added} - {
+        (p, None) for p, _ in changes.added
+    }
+    for path, line in changes.removed:
+        if (path, _overwrites(line, syntax)) in replaced:
+            continue  # the added line of the same single-valued command replaces it
+        _walk(commands, path).child(_negate(line, syntax))
+    for path, line in changes.added:
+        _walk(commands, path).child(line)
+    return _emit(commands, syntax, 0)
+
+
+def _overwrites(line: str, syntax: ConfigSyntax) -> str | None:
+    """The single-valued command this line sets (a new value replaces the old), if it is one."""
+    return next((prefix for prefix in syntax.overwrite if line == prefix or line.startswith(prefix + " ")), None)
+
+
+def _walk(node: Node, path: tuple[str, ...]) -> Node:
+    for section in path:
+        node = node.child(section)
+    return node
+
+
+def _emit(node: Node, syntax: ConfigSyntax, depth: int) -> list[str]:
+    out = []
+    for child in node.children.values():
+        out.append(" " * depth + child.line)
+        if child.children:
+            out.extend(_emit(child, syntax, depth + 1))
+            out.append(" " * depth + syntax.leave)
+    return out
+
+
+def _negate(line: str, syntax: ConfigSyntax) -> str:
+    word = syntax.negation
+    if line.startswith(word + " "):
+        return line[len(word) + 1 :]
+    return f"{word} {line}"
