@@ -149,8 +149,6 @@ router isis 1
 XR_INTENDED = XR_RUNNING.replace("description old", "description new").replace(
     "  metric-style wide\n", "  metric-style wide\n  maximum-paths 8\n"
 )
-    "  metric-style wide\n", "  metric-style wide\n  maximum-paths 8\n"
-)
 
 
 @pytest.mark.parametrize(
