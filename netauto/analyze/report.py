@@ -7,6 +7,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from importlib.resources import files
+from typing import Any
 
 from jinja2 import Environment, StrictUndefined, select_autoescape
 
@@ -115,26 +116,39 @@ def _colour(planes: list[str]) -> str:
     return SHARED_COLOUR
 
 
-def analysis_html(analysis: Analysis, plan: Plan) -> str:
+def render_page(package: str, template: str, plan: Plan, highlight: set[str] | None = None, **context: Any) -> str:
+    """A self-contained HTML page from `<package>/<template>`, with the topology picture in its context.
+
+    One place for the page environment (autoescaped, StrictUndefined) shared by every report.
+    """
     env = Environment(
         autoescape=select_autoescape(default=True), undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
     )
-    template = env.from_string(files("netauto.analyze").joinpath("report.html.j2").read_text(encoding="utf-8"))
-    nodes, lines = topology_picture(plan)
-    severities = Counter(f.severity for f in analysis.findings)
-    by_check: dict[str, int] = defaultdict(int)
-    for finding in analysis.findings:
-        by_check[finding.check] += 1
-    return template.render(
-        a=analysis,
+    nodes, lines = topology_picture(plan, highlight)
+    source = files(package).joinpath(template).read_text(encoding="utf-8")
+    return env.from_string(source).render(
         plan=plan,
         nodes=nodes,
         lines=lines,
         width=WIDTH,
         height=HEIGHT,
-        severities=severities,
-        by_check=dict(sorted(by_check.items())),
         plane_colours=PLANE_COLOURS,
         shared_colour=SHARED_COLOUR,
+        **context,
+    )
+
+
+def analysis_html(analysis: Analysis, plan: Plan) -> str:
+    severities = Counter(f.severity for f in analysis.findings)
+    by_check: dict[str, int] = defaultdict(int)
+    for finding in analysis.findings:
+        by_check[finding.check] += 1
+    return render_page(
+        "netauto.analyze",
+        "report.html.j2",
+        plan,
+        a=analysis,
+        severities=severities,
+        by_check=dict(sorted(by_check.items())),
         classes=list(analysis.capacity.worst_per_link_class.items()),
     )

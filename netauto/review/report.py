@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-from importlib.resources import files
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined, select_autoescape
-
-from netauto.analyze.report import HEIGHT, PLANE_COLOURS, SHARED_COLOUR, WIDTH, topology_picture
+from netauto.analyze.report import render_page
 from netauto.plan.model import Plan
 from netauto.review.change import Change, side_by_side, unified
 
@@ -49,25 +46,15 @@ def summary_json(change: Change) -> str:
     return json.dumps(summary(change), ensure_ascii=False, indent=2) + "\n"
 
 
-def _environment() -> Environment:
-    return Environment(
-        autoescape=select_autoescape(default=True), undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
-    )
-
-
 def review_html(change: Change, plan: Plan, title: str) -> str:
-    template = _environment().from_string(files("netauto.review").joinpath("review.html.j2").read_text("utf-8"))
-    nodes, lines = topology_picture(plan, {d.site for d in change.devices if d.site})
-    return template.render(
+    return render_page(
+        "netauto.review",
+        "review.html.j2",
+        plan,
+        {d.site for d in change.devices if d.site},
         change=change,
         s=summary(change),
         title=title,
-        nodes=nodes,
-        lines=lines,
-        width=WIDTH,
-        height=HEIGHT,
-        plane_colours=PLANE_COLOURS,
-        shared_colour=SHARED_COLOUR,
         tables={d.name: side_by_side(d.before, d.after) for d in change.devices},
     )
 
