@@ -209,3 +209,11 @@ def test_review_page_in_a_real_browser(workspace: Path) -> None:
         assert "rotated-isis-key" not in text and "test-isis-key" not in text and MASK in text
     finally:
         browser.quit()
+
+
+def test_a_broken_approvals_file_is_a_clear_error(workspace: Path) -> None:
+    approve(workspace, "CHG-1")
+    (workspace / "baselines" / "mini" / "approvals.yaml").write_text("{not: [valid\n")
+    result = netauto(workspace, "diff", "inventory/mini")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "baselines/mini/approvals.yaml:2:1: approvals file is not valid YAML" in result.stderr

@@ -69,8 +69,12 @@ def load_baseline(root: Path, network: str) -> Baseline:
         try:
             raw = yaml.safe_load(approvals_file.read_text(encoding="utf-8")) or []
             approvals = [Approval(**entry) for entry in raw]
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            where = f"{approvals_file}:{mark.line + 1}:{mark.column + 1}" if mark else str(approvals_file)
+            raise BaselineError(f"{where}: approvals file is not valid YAML: {exc.problem}") from None
         except (yaml.YAMLError, TypeError) as exc:
-            raise BaselineError(f"{approvals_file}: not a list of approvals ({exc})") from None
+            raise BaselineError(f"{approvals_file}: not a list of approvals ({type(exc).__name__})") from None
     return Baseline(folder, configs, plan, analysis, approvals)
 
 
