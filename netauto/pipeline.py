@@ -34,12 +34,22 @@ class PlanResult:
 STAGES = ("loading", "parsing", "checking", "expanding", "allocating")
 
 
-def build_plan(path: Path, on_stage: Callable[[str], None] = lambda stage: None) -> PlanResult:
-    """Validate the inventory and plan it in memory; nothing is written."""
+def build_plan(
+    path: Path,
+    on_stage: Callable[[str], None] = lambda stage: None,
+    variant: Callable[[Inventory], Inventory] | None = None,
+) -> PlanResult:
+    """Validate the inventory and plan it in memory; nothing is written.
+
+    `variant` rewrites the validated inventory first (the lab's all-FRR variant); the lock is still
+    the inventory's own, so the variant keeps the real addresses.
+    """
     on_stage("loading")
     raw: RawInventory = load_inventory(path)
     on_stage("parsing")
     inventory = parse_inventory(raw)
+    if variant is not None:
+        inventory = variant(inventory)
     on_stage("checking")
     collector = DiagnosticCollector(str(path))
     report = Reporter(raw.source_map, collector)

@@ -13,10 +13,12 @@ MINIMAL = TESTS / "fixtures" / "minimal"
 QINGPU = ROOT / "inventory" / "qingpu"
 
 
-def run_netauto(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_netauto(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess, as a user would."""
     return subprocess.run(
-        [sys.executable, "-m", "netauto", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "netauto", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
 
 

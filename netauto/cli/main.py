@@ -11,10 +11,19 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
-from netauto.cli.output import print_analysis, print_change, print_diagnostics, print_plan_summary, stage_progress
+from netauto.cli.output import (
+    print_analysis,
+    print_change,
+    print_diagnostics,
+    print_plan_summary,
+    print_verification,
+    stage_progress,
+)
 from netauto.errors import InventoryError, NetautoError
 from netauto.example.synth import SynthSize, write_synthetic_inventory
+from netauto.lab.slice import SliceSpec
 from netauto.pipeline import PlanResult, build_plan, plan_and_lock
 from netauto.plan.export import plan_json
 from netauto.plan.lock import lock_is_current
@@ -37,6 +46,10 @@ example_app = typer.Typer(help="Generate example inventories.", no_args_is_help=
 app.add_typer(example_app, name="example")
 secrets_app = typer.Typer(help="Secrets kept outside the inventory.", no_args_is_help=True)
 app.add_typer(secrets_app, name="secrets")
+lab_app = typer.Typer(
+    help="Labs: containerlab topologies, real FRR routers in network namespaces.", no_args_is_help=True
+)
+app.add_typer(lab_app, name="lab")
 
 stdout = Console(soft_wrap=True, emoji=False)
 stderr = Console(stderr=True, soft_wrap=True, emoji=False)
@@ -291,6 +304,167 @@ def approve(
         markup=False,
         highlight=False,
     )
+
+
+ScopeOption = Annotated[str, typer.Option("--scope", help="all, or slice (the core plus a few of the rest).")]
+TownsOption = Annotated[int, typer.Option("--towns", help="Towns in the slice.")]
+VillagesOption = Annotated[int, typer.Option("--villages", help="Villages per town in the slice.")]
+BureausOption = Annotated[int, typer.Option("--bureaus", help="Bureaus in the slice.")]
+LabName = Annotated[str, typer.Option("--name", help="The lab's name.")]
+
+
+def _lab_slice(path: Path, frr: bool, spec: SliceSpec, secrets_file: Path | None, configs: Path):  # type: ignore[no-untyped-def]
+    from netauto.lab.slice import frr_variant, select, slice_links
+    from netauto.render.engine import render_all
+
+    result = run_guarded(lambda: build_plan(path, variant=frr_variant if frr else None))
+    devices = select(result.plan, spec)
+    secrets = run_guarded(lambda: load_secrets(secrets_file, path))
+    run_guarded(lambda: render_all(result, secrets, configs, set(devices)))
+    return result, devices, slice_links(result.plan, devices)
+
+
+@lab_app.command("export")
+def lab_export(
+    path: InventoryPath = DEFAULT_INVENTORY,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The topology file (<name>.clab.yml).")] = Path(
+        "topologies/qingpu-slice-frr.clab.yml"
+    ),
+    scope: ScopeOption = "slice",
+    towns: TownsOption = 2,
+    villages: VillagesOption = 2,
+    bureaus: BureausOption = 1,
+    frr: Annotated[bool, typer.Option("--frr/--native", help="Every node FRR (runs anywhere).")] = True,
+    secrets_file: SecretsOption = None,
+) -> None:
+    """Write a containerlab topology of a slice of the plan, with startup configs from render."""
+    from netauto.lab.containerlab import topology, write_topology
+
+    name = output.name.removesuffix(".yml").removesuffix(".clab")
+    configs = output.parent / name / "configs"
+    result, devices, _ = _lab_slice(path, frr, SliceSpec(scope, towns, villages, bureaus), secrets_file, configs)
+    document = run_guarded(lambda: topology(result, name, devices, configs, output))
+    write_topology(document, output)
+    stdout.print(f"{output}: {len(devices)} nodes, {len(document['topology']['links'])} links", markup=False)
+
+
+@lab_app.command("up")
+def lab_up(
+    path: InventoryPath = DEFAULT_INVENTORY,
+    name: LabName = "lab",
+    engine: Annotated[str, typer.Option("--engine", help="netns (real FRR here) or containerlab.")] = "netns",
+    scope: ScopeOption = "slice",
+    towns: TownsOption = 2,
+    villages: VillagesOption = 2,
+    bureaus: BureausOption = 1,
+    secrets_file: SecretsOption = None,
+) -> None:
+    """Bring a slice up as real routers: FRR in network namespaces, or containerlab where installed."""
+    spec = SliceSpec(scope, towns, villages, bureaus)
+    folder = Path("build/labs") / name
+    if engine == "containerlab":
+        _containerlab_deploy(path, name, spec, secrets_file, folder)
+        return
+    if engine != "netns":
+        stderr.print(f"Error: unknown engine {engine}; expected netns or containerlab", markup=False)
+        raise typer.Exit(1)
+    from netauto.lab import netns
+
+    run_guarded(netns.require_root)
+    _, devices, links = _lab_slice(path, True, spec, secrets_file, folder / "configs")
+    lab = run_guarded(lambda: netns.up(devices, links, folder / "configs", name))
+    (folder / "lab.json").write_text(json.dumps({"inventory": str(path), "spec": vars(spec)}) + "\n")
+    stdout.print(f"lab {name}: {len(lab.namespaces)} FRR routers, {len(lab.links)} links up", markup=False)
+
+
+def _containerlab_deploy(path: Path, name: str, spec: SliceSpec, secrets_file: Path | None, folder: Path) -> None:
+    import shutil
+    import subprocess
+
+    from netauto.lab.containerlab import topology, write_topology
+
+    binary = shutil.which("containerlab")
+    if binary is None:
+        stderr.print(
+            "Error: containerlab is not installed (it needs a Docker engine); use --engine netns for real FRR "
+            "routers in network namespaces, or export a topology with `netauto lab export`",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    topology_file = folder / f"{name}.clab.yml"
+    result, devices, _ = _lab_slice(path, True, spec, secrets_file, folder / name / "configs")
+    write_topology(topology(result, name, devices, folder / name / "configs", topology_file), topology_file)
+    raise typer.Exit(subprocess.run([binary, "deploy", "-t", str(topology_file)]).returncode)
+
+
+@lab_app.command("down")
+def lab_down(name: LabName = "lab") -> None:
+    """Stop the lab's routers and remove its namespaces."""
+    from netauto.lab import netns
+
+    run_guarded(netns.require_root)
+    run_guarded(lambda: netns.down(name))
+    stdout.print(f"lab {name}: down", markup=False)
+
+
+@lab_app.command("status")
+def lab_status(name: LabName = "lab") -> None:
+    """Each router of the lab: its namespace, whether FRR runs, its IS-IS neighbours."""
+    from netauto.lab import netns
+    from netauto.lab.verify import isis_neighbors
+
+    lab = run_guarded(lambda: netns.load(name))
+    table = Table(title=f"lab {name}", title_justify="left")
+    for header in ("device", "namespace", "frr", "isis neighbours"):
+        table.add_column(header)
+    for device, ns in sorted(lab.namespaces.items()):
+        running = netns.running(ns)
+        table.add_row(device, ns, "running" if running else "stopped", str(len(isis_neighbors(lab, device))))
+    stdout.print(table)
+
+
+@lab_app.command("exec")
+def lab_exec(device: str, command: str, name: LabName = "lab") -> None:
+    """Run a vtysh command on one router of the lab."""
+    from netauto.lab import netns
+
+    lab = run_guarded(lambda: netns.load(name))
+    if device not in lab.namespaces:
+        stderr.print(f"Error: lab {name} has no device {device}", markup=False, highlight=False)
+        raise typer.Exit(1)
+    sys.stdout.write(netns.vtysh(lab, device, command))
+
+
+@lab_app.command("verify")
+def lab_verify(
+    name: LabName = "lab",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verification as JSON.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help=f"Exit {POLICY_EXIT_CODE} on any disagreement.")] = False,
+    sweep: Annotated[bool, typer.Option("--sweep/--no-sweep", help="Fail every link in turn.")] = True,
+) -> None:
+    """Adjacencies, BGP sessions, loopbacks as planned, one SRv6 path; then fail every link and compare
+    who reaches whom with the analysis."""
+    from netauto.lab import netns
+    from netauto.lab.slice import frr_variant, select, slice_links
+    from netauto.lab.verify import expected, verify
+
+    lab = run_guarded(lambda: netns.load(name))
+    meta_file = Path("build/labs") / name / "lab.json"
+    if not meta_file.exists():
+        stderr.print(f"Error: lab {name} was not built by `netauto lab up` here (no {meta_file})", markup=False)
+        raise typer.Exit(1)
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    result = run_guarded(lambda: build_plan(Path(meta["inventory"]), variant=frr_variant))
+    devices = select(result.plan, SliceSpec(**meta["spec"]))
+    planned = expected(result.plan, devices, slice_links(result.plan, devices))
+    verification = run_guarded(lambda: verify(lab, planned, sweep=sweep))
+    if as_json:
+        sys.stdout.write(json.dumps(verification.as_dict(), indent=2) + "\n")
+    else:
+        print_verification(stdout, verification)
+    if strict and not verification.ok:
+        raise typer.Exit(POLICY_EXIT_CODE)
 
 
 @secrets_app.command("init")

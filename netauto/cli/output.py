@@ -18,6 +18,7 @@ from netauto.plan.export import summary
 
 if TYPE_CHECKING:
     from netauto.analyze.model import Analysis
+    from netauto.lab.verify import Verification
     from netauto.review.change import Change
 
 
@@ -173,3 +174,33 @@ def print_change(console: Console, change: Change) -> None:
     if len(change.devices) > 40:
         console.print(f"… and {len(change.devices) - 40} more (see the review)")
     console.print("Risk flags: " + (", ".join(change.risk_flags) or "none"), markup=False, highlight=False)
+
+
+def print_verification(console: Console, verification: Verification) -> None:
+    verdict = "[bold green]AGREE[/]" if verification.ok else "[bold red]DISAGREE[/]"
+    console.print(f"{verdict} converged in {verification.converged_seconds:.1f} s")
+    failed = [c for c in verification.checks if not c.ok]
+    console.print(f"{len(verification.checks) - len(failed)} of {len(verification.checks)} checks as planned")
+    for check in failed:
+        console.print(
+            f"  {check.router} {check.what}: expected {check.expected}, measured {check.measured}", markup=False
+        )
+    demo = verification.srv6
+    if demo is not None and demo.error:
+        console.print(f"SRv6 path {' -> '.join(demo.path)}: could not be set up: {demo.error}", markup=False)
+    elif demo is not None:
+        console.print(
+            f"SRv6 path {' -> '.join(demo.path)} (segments {', '.join(demo.segments)}): "
+            f"{'answers' if demo.answered else 'NO ANSWER'}; without {demo.path[1]}'s End: "
+            f"{'STILL ANSWERS' if demo.answered_without_end else 'no answer, as it should be'}",
+            markup=False,
+        )
+    if not verification.sweep:
+        return
+    table = Table(title="Single link failures: lab against analysis", title_justify="left")
+    for header in ("link", "agree", "seconds", "disagreements"):
+        table.add_column(header)
+    for row in verification.sweep:
+        detail = "; ".join(f"{r}: missing {d['missing']} extra {d['extra']}" for r, d in row.disagreements.items())
+        table.add_row(row.link, "yes" if row.agree else "NO", f"{row.seconds:.2f}", detail)
+    console.print(table)

@@ -263,7 +263,7 @@ def check_capabilities(inv: Inventory, report: Reporter) -> None:
     routers (FRR 8.4) is possible and says what it cannot show.
     """
     srv6 = inv.network.transport == "srv6"
-    needed = ["srv6"] if srv6 else ["sr_mpls"]
+    needed = {"srv6": ["srv6"], "mpls": ["sr_mpls"], "ip": []}[inv.network.transport]
     planes = len(inv.planes) > 1
     if srv6 and planes:
         needed.append("srv6_flex_algo")

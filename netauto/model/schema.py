@@ -22,7 +22,9 @@ Ident = Annotated[str, AfterValidator(check_ident)]
 AnyPrefix = Annotated[IPv4Network | IPv6Network, BeforeValidator(parse_prefix)]
 RouteTarget = Annotated[str, AfterValidator(check_route_target)]
 Role = Literal["core", "pe", "ce", "border", "external"]
-Transport = Literal["srv6", "mpls"]
+Transport = Literal[
+    "srv6", "mpls", "ip"
+]  # ip: IS-IS + BGP without segment routing (labs whose kernel forwards neither)
 
 
 def _of_version(parse: Callable[[object], Any], version: int, noun: str, user: str) -> Callable[[object], Any]:

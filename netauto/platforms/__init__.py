@@ -63,6 +63,8 @@ class PlatformSpec(BaseModel):
     napalm_driver: str | None
     containerlab_kind: str | None
     containerlab_image: str | None = None
+    containerlab_config_bind: str | None = None  # where the node's image reads its config (else startup-config)
+    containerlab_files: dict[str, str] = {}  # path in the node -> content (e.g. FRR's daemons file)
     interfaces: InterfaceNaming
     config_syntax: ConfigSyntax
     features: dict[str, bool]

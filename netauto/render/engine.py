@@ -44,14 +44,26 @@ class RenderReport:
     failed: dict[str, str] = field(default_factory=dict)
 
 
+TRANSPORT_FEATURES = {"srv6": "srv6", "mpls": "mpls", "ip": None}  # ip: no segment routing to configure
+
+
 def features_for(context: Context) -> list[str]:
     names = IGP_FEATURES if context["device"]["is_pe"] else CE_FEATURES
-    return [name.format(transport=context["network"]["transport"]) for name in names]
+    transport = TRANSPORT_FEATURES[context["network"]["transport"]]
+    features = []
+    for name in names:
+        if name != "{transport}":
+            features.append(name)
+        elif transport is not None:
+            features.append(transport)
+    return features
 
 
 def check_platform_features(result: PlanResult) -> None:
     """Refuse, with a clear message, a plan whose transport a device's platform lacks."""
     transport = result.plan.transport
+    if transport == "ip":
+        return
     feature = "srv6" if transport == "srv6" else "sr_mpls"
     lacking = sorted(
         d.name

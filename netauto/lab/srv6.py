@@ -1,0 +1,151 @@
+"""One SRv6 path end to end in the lab, on the kernel's SRv6 data plane.
+
+FRR 8.4 has no IS-IS SRv6 (DESIGN §9), so nothing in the lab advertises locators; this demo installs
+the SIDs and the routes to them itself, with iproute2, over the lab's plain IP network:
+
+    A --(encap seg6: segments B::1, C::d6)--> B (End) --> C (End.DT6, table 100) --> demo prefix on C
+
+A, B and C are IS-IS routers of the slice with A-B and B-C links and no A-C link, so the packet goes
+through B only because the segment list says so. The proof is both ways: the ping from A's loopback
+to the prefix on C answers, and it stops answering once B's End SID is withdrawn.
+
+What this kernel and FRR 8.4 cannot do is not shown: IS-IS SRv6 (locators in the IGP), VRF devices
+(End.DT4/DT6 into a VPN's table), MPLS forwarding.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from ipaddress import IPv6Address
+
+from netauto.lab.netns import Lab, LabError, in_ns
+
+DEMO_PREFIX = IPv6Address("2001:db8:5e6::1")  # documentation space; a local route in C's VPN_TABLE only
+VPN_TABLE = "100"  # stands in for a VPN's table (no VRF devices here); C's main table cannot reach the prefix
+SID_BLOCK = "fc00:0:{n}::"  # one /48 locator per router of the demo
+
+
+@dataclass
+class Srv6Demo:
+    path: list[str]
+    segments: list[str]
+    answered: bool
+    answered_without_end: bool
+    error: str | None = None  # the demo could not be set up (a finding, e.g. a link of the path is down)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.answered and not self.answered_without_end
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "ok": self.ok}
+
+
+def pick_path(lab: Lab, routers: list[str]) -> tuple[str, str, str]:
+    """The first A-B-C among `routers` with links A-B and B-C and none A-C."""
+    neighbors: dict[str, set[str]] = {r: set() for r in routers}
+    for a, _, b, _ in lab.links:
+        if a in neighbors and b in neighbors:
+            neighbors[a].add(b)
+            neighbors[b].add(a)
+    for b in routers:
+        for a in sorted(neighbors[b]):
+            for c in sorted(neighbors[b] - {a}):
+                if c not in neighbors[a]:
+                    return a, b, c
+    raise LabError("the lab has no three routers in a row (A-B, B-C, no A-C) for the SRv6 demo")
+
+
+def run(lab: Lab, routers: list[str], loopbacks_v6: dict[str, str]) -> Srv6Demo:
+    a, b, c = pick_path(lab, routers)
+    locator = {r: SID_BLOCK.format(n=k + 1) for k, r in enumerate((a, b, c))}
+    end, dt6 = f"{locator[b]}1", f"{locator[c]}d6"
+    a_to_b, b_to_a = _link(lab, a, b)
+    b_to_c, c_to_b = _link(lab, b, c)
+    c_setup = [
+        ["ip", "-6", "route", "add", "local", f"{DEMO_PREFIX}/128", "dev", "lo", "table", VPN_TABLE],
+        [
+            "ip",
+            "-6",
+            "route",
+            "add",
+            f"{dt6}/128",
+            "encap",
+            "seg6local",
+            "action",
+            "End.DT6",
+            "table",
+            VPN_TABLE,
+            "dev",
+            c_to_b,
+        ],
+    ]
+    b_end = ["ip", "-6", "route", "add", f"{end}/128", "encap", "seg6local", "action", "End", "dev", b_to_c]
+    b_setup = [b_end, ["ip", "-6", "route", "add", f"{locator[c]}/48", "via", _address(lab, c, c_to_b)]]
+    a_setup = [
+        ["ip", "-6", "route", "add", f"{locator[b]}/48", "via", _address(lab, b, b_to_a)],
+        [
+            "ip",
+            "-6",
+            "route",
+            "add",
+            f"{DEMO_PREFIX}/128",
+            "encap",
+            "seg6",
+            "mode",
+            "encap",
+            "segs",
+            f"{end},{dt6}",
+            "dev",
+            a_to_b,
+        ],
+    ]
+    try:
+        for router, commands in ((c, c_setup), (b, b_setup), (a, a_setup)):
+            for command in commands:
+                _must(lab, router, command)
+        answered = _ping(lab, a, loopbacks_v6[a])
+        _must(lab, b, ["ip", "-6", "route", "del", f"{end}/128"])
+        answered_without_end = _ping(lab, a, loopbacks_v6[a], count=2)
+    except LabError as error:
+        return Srv6Demo([a, b, c], [end, dt6], False, False, str(error))
+    finally:
+        _undo(lab, a, a_setup)
+        _undo(lab, b, b_setup)
+        _undo(lab, c, c_setup)
+    return Srv6Demo([a, b, c], [end, dt6], answered, answered_without_end)
+
+
+def _ping(lab: Lab, router: str, source: str, count: int = 3) -> bool:
+    command = ["ping", "-6", "-c", str(count), "-W", "1", "-I", source, str(DEMO_PREFIX)]
+    return in_ns(lab, router, *command).returncode == 0
+
+
+def _link(lab: Lab, x: str, y: str) -> tuple[str, str]:
+    """The interfaces of the first x-y link: (x's, y's)."""
+    for a, a_if, b, b_if in lab.links:
+        if (a, b) == (x, y):
+            return a_if, b_if
+        if (a, b) == (y, x):
+            return b_if, a_if
+    raise LabError(f"no link between {x} and {y}")
+
+
+def _address(lab: Lab, router: str, interface: str) -> str:
+    shown = in_ns(lab, router, "ip", "-6", "-j", "addr", "show", "dev", interface, "scope", "global")
+    for entry in json.loads(shown.stdout or "[]"):
+        for address in entry.get("addr_info", []):
+            return str(address["local"])
+    raise LabError(f"{router} {interface} has no global IPv6 address")
+
+
+def _must(lab: Lab, router: str, command: list[str]) -> None:
+    result = in_ns(lab, router, *command)
+    if result.returncode != 0:
+        raise LabError(f"{router}: {' '.join(command)}: {result.stderr.strip()}")
+
+
+def _undo(lab: Lab, router: str, commands: list[list[str]]) -> None:
+    for command in reversed(commands):
+        in_ns(lab, router, *[{"add": "del"}.get(word, word) for word in command])

@@ -1,0 +1,205 @@
+"""Does the lab do what the plan says? Adjacencies, BGP sessions, loopback reachability, and for
+every link of the slice: fail it, compare who still reaches whom with the analysis' prediction.
+
+Only the IS-IS speakers (core, pe, border) carry loopbacks in the global table; CEs reach the network
+through VRFs, whose data plane this kernel cannot run (no VRF devices), so they are not measured.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from netauto.analyze.connectivity import reachable
+from netauto.analyze.graph import Edge, adjacency
+from netauto.lab import srv6
+from netauto.lab.netns import Lab, in_ns, set_link, vtysh
+from netauto.lab.srv6 import Srv6Demo
+from netauto.model.checks import IGP_ROLES
+from netauto.plan.model import Plan, PlannedLink
+
+POLL = 0.2
+
+
+@dataclass
+class Expected:
+    igp: list[str]
+    adjacencies: dict[str, set[str]]
+    sessions: dict[str, set[str]]
+    loopbacks: dict[str, tuple[str, str]]
+    links: list[PlannedLink]
+
+    def predicted(self, failed: PlannedLink | None) -> dict[str, set[str]]:
+        """Per IS-IS router, the routers it still reaches (the analysis' connectivity, one link removed)."""
+        index = {name: i for i, name in enumerate(self.igp)}
+        edges = [
+            Edge(k, link.id, index[link.a.device], index[link.b.device], "", 0.0, 1, frozenset(), ())
+            for k, link in enumerate(self.links)
+            if link.a.device in index and link.b.device in index
+        ]
+        removed = frozenset(e.index for e in edges if failed is not None and e.id == failed.id)
+        graph = adjacency(len(self.igp), edges)
+        return {
+            router: {self.igp[n] for n in reachable(graph, [index[router]], removed_edges=removed)}
+            for router in self.igp
+        }
+
+
+def expected(plan: Plan, devices: list[str], links: list[PlannedLink]) -> Expected:
+    by_name = {d.name: d for d in plan.devices}
+    igp = sorted(d for d in devices if by_name[d].role in IGP_ROLES)
+    adjacencies: dict[str, set[str]] = {r: set() for r in igp}
+    for link in links:
+        if link.a.device in adjacencies and link.b.device in adjacencies:
+            adjacencies[link.a.device].add(link.b.device)
+            adjacencies[link.b.device].add(link.a.device)
+    reflectors = [r for r in igp if by_name[r].role == "core"]
+    sessions = {
+        r: {str(by_name[p].loopback_v4) for p in (igp if r in reflectors else reflectors) if p != r} for r in igp
+    }
+    loopbacks = {r: (str(by_name[r].loopback_v4), str(by_name[r].loopback_v6)) for r in igp}
+    return Expected(igp, adjacencies, sessions, loopbacks, links)
+
+
+@dataclass
+class Check:
+    router: str
+    what: str
+    expected: list[str]
+    measured: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.measured
+
+
+@dataclass
+class FailureRow:
+    link: str
+    agree: bool
+    seconds: float
+    disagreements: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+
+@dataclass
+class Verification:
+    converged_seconds: float
+    checks: list[Check]
+    srv6: Srv6Demo | None
+    sweep: list[FailureRow]
+
+    @property
+    def ok(self) -> bool:
+        srv6_ok = self.srv6 is None or self.srv6.ok
+        return all(c.ok for c in self.checks) and srv6_ok and all(row.agree for row in self.sweep)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "converged_seconds": round(self.converged_seconds, 2),
+            "checks": [{**asdict(c), "ok": c.ok} for c in self.checks],
+            "srv6": self.srv6.as_dict() if self.srv6 else None,
+            "sweep": [asdict(row) for row in self.sweep],
+        }
+
+
+def isis_neighbors(lab: Lab, router: str) -> set[str]:
+    return {line.split()[0] for line in vtysh(lab, router, "show isis neighbor").splitlines() if " Up " in line}
+
+
+def bgp_established(lab: Lab, router: str) -> set[str]:
+    text = vtysh(lab, router, "show bgp ipv4 vpn summary json")
+    try:
+        peers = _find_peers(json.loads(text or "{}"))
+    except ValueError:
+        return set()
+    return {address for address, peer in peers.items() if peer.get("state") == "Established"}
+
+
+def _find_peers(data: Any) -> dict[str, Any]:
+    if isinstance(data, dict):
+        peers = data.get("peers")
+        if isinstance(peers, dict):
+            return peers
+        for value in data.values():
+            found = _find_peers(value)
+            if found:
+                return found
+    return {}
+
+
+def reached(lab: Lab, router: str, exp: Expected) -> set[str]:
+    """Routers whose v4 and v6 loopbacks both answer a ping from `router`."""
+    answers: dict[int, set[str]] = {}
+    for family, flag in ((0, "-4"), (1, "-6")):
+        targets = {exp.loopbacks[r][family]: r for r in exp.igp}
+        result = in_ns(lab, router, "fping", flag, "-a", "-q", "-r", "0", "-t", "250", *targets)
+        answers[family] = {targets[line.strip()] for line in result.stdout.splitlines() if line.strip() in targets}
+    return answers[0] & answers[1]
+
+
+def wait_converged(lab: Lab, exp: Expected, timeout: float) -> float:
+    start = time.monotonic()
+    full = exp.predicted(None)
+    while time.monotonic() - start < timeout:
+        if all(isis_neighbors(lab, r) == exp.adjacencies[r] for r in exp.igp) and all(
+            reached(lab, r, exp) == full[r] for r in exp.igp
+        ):
+            break
+        time.sleep(POLL)
+    return time.monotonic() - start
+
+
+def wait_sessions(lab: Lab, exp: Expected, timeout: float) -> None:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if all(bgp_established(lab, r) == exp.sessions[r] for r in exp.igp):
+            return
+        time.sleep(POLL)
+
+
+def verify(
+    lab: Lab, exp: Expected, timeout: float = 60.0, failure_timeout: float = 8.0, sweep: bool = True
+) -> Verification:
+    converged = wait_converged(lab, exp, timeout)
+    wait_sessions(lab, exp, timeout)
+    full = exp.predicted(None)
+    checks = []
+    for router in exp.igp:
+        checks.append(Check(router, "isis", sorted(exp.adjacencies[router]), sorted(isis_neighbors(lab, router))))
+        checks.append(Check(router, "bgp", sorted(exp.sessions[router]), sorted(bgp_established(lab, router))))
+        checks.append(Check(router, "loopbacks", sorted(full[router]), sorted(reached(lab, router, exp))))
+    demo = srv6.run(lab, exp.igp, {r: exp.loopbacks[r][1] for r in exp.igp})
+    rows = [_fail_one(lab, exp, link, failure_timeout) for link in exp.links] if sweep else []
+    return Verification(converged, checks, demo, rows)
+
+
+def _fail_one(lab: Lab, exp: Expected, link: PlannedLink, timeout: float) -> FailureRow:
+    ends = next(ln for ln in lab.links if {ln[0], ln[2]} == {link.a.device, link.b.device} and link.a.interface in ln)
+    predicted = exp.predicted(link)
+    start = time.monotonic()
+    set_link(lab, ends, False)
+    try:
+        measured = _settle(lab, exp, predicted, timeout)
+        seconds = time.monotonic() - start
+    finally:
+        set_link(lab, ends, True)
+    _settle(lab, exp, exp.predicted(None), timeout)
+    disagreements = {
+        router: {"missing": sorted(predicted[router] - got), "extra": sorted(got - predicted[router])}
+        for router, got in measured.items()
+        if got != predicted[router]
+    }
+    return FailureRow(link.id, not disagreements, round(seconds, 2), disagreements)
+
+
+def _settle(lab: Lab, exp: Expected, predicted: dict[str, set[str]], timeout: float) -> dict[str, set[str]]:
+    """Measure until the network shows the prediction or the time runs out; the last measurement."""
+    deadline = time.monotonic() + timeout
+    while True:
+        measured = {router: reached(lab, router, exp) for router in exp.igp}
+        if measured == predicted or time.monotonic() > deadline:
+            return measured
+        time.sleep(POLL)

@@ -1,0 +1,114 @@
+"""`netauto lab export`: containerlab topologies valid against containerlab's own schema, the committed
+sample up to date, clear refusals."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import regex
+import yaml
+from jsonschema import validators
+
+from tests.conftest import QINGPU, ROOT, TESTS, run_netauto
+
+SCHEMA = ROOT.parent / "shared" / "schemas" / "clab.schema.json"
+SAMPLE = ROOT / "topologies" / "qingpu-slice-frr.clab.yml"
+SECRETS = TESTS / "fixtures" / "secrets.yaml"
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    """containerlab's schema uses Unicode classes (\\p{L}) that Python's re lacks; `regex` has them."""
+    if validator.is_type(instance, "string") and not regex.search(pattern, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+ClabValidator = validators.extend(jsonschema.Draft7Validator, {"pattern": _pattern})
+
+
+def schema_errors(document: dict[str, Any]) -> list[str]:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    return [f"{list(e.absolute_path)}: {e.message}" for e in ClabValidator(schema).iter_errors(document)]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample slice exported exactly as the committed sample was, into a fresh folder."""
+    output = tmp_path_factory.mktemp("topologies") / SAMPLE.name
+    result = run_netauto("lab", "export", str(QINGPU), "-o", str(output), "--secrets", str(SECRETS))
+    assert result.returncode == 0, result.stderr
+    return output
+
+
+def test_exported_topology_is_valid_against_the_containerlab_schema(exported: Path) -> None:
+    assert schema_errors(yaml.safe_load(exported.read_text(encoding="utf-8"))) == []
+
+
+def test_the_validator_does_reject_a_broken_topology(exported: Path) -> None:
+    document = yaml.safe_load(exported.read_text(encoding="utf-8"))
+    broken = copy.deepcopy(document)
+    first = next(iter(broken["topology"]["nodes"]))
+    broken["topology"]["nodes"][first]["kind"] = 42
+    broken["topology"]["links"][0]["endpoints"] = ["core-a-cr1:eth1", "core-a-cr1:eth1"]
+    broken["topology"]["nodes"]["bad name!"] = {"kind": "linux"}
+    errors = schema_errors(broken)
+    assert any("kind" in e for e in errors)
+    assert any("endpoints" in e for e in errors)
+    assert any("bad name!" in e for e in errors)
+
+
+def test_topology_follows_the_plan(exported: Path) -> None:
+    document = yaml.safe_load(exported.read_text(encoding="utf-8"))
+    plan = json.loads(run_netauto("plan", str(QINGPU), "--json").stdout)
+    nodes = document["topology"]["nodes"]
+    assert {"core-a-cr1", "core-a-cr2", "core-b-cr1", "core-b-cr2"} <= set(nodes)
+    inside = [link for link in plan["links"] if link["a"] in nodes and link["b"] in nodes]
+    links = document["topology"]["links"]
+    exported_pairs = sorted(sorted(end.split(":")[0] for end in link["endpoints"]) for link in links)
+    assert exported_pairs == sorted(sorted((link["a"], link["b"])) for link in inside)
+    for link in document["topology"]["links"]:  # the FRR variant names its ports as FRR does
+        assert all(regex.fullmatch(r"[a-z0-9-]+:eth\d+", end) for end in link["endpoints"])
+    devices = {d["name"]: d for d in plan["devices"]}
+    for name, node in nodes.items():
+        assert node["kind"] == "linux" and node["image"].startswith("quay.io/frrouting/frr:")
+        assert node["labels"]["netauto-site"] == devices[name]["site"]
+        config, target = node["binds"][0].split(":")
+        assert target == "/etc/frr/frr.conf"
+        assert f"hostname {name}\n" in (exported.parent / config).read_text(encoding="utf-8")
+    addresses = [node["mgmt-ipv4"] for node in nodes.values()]
+    assert len(set(addresses)) == len(addresses)
+
+
+def test_committed_sample_is_what_export_writes_today(exported: Path) -> None:
+    assert exported.read_text(encoding="utf-8") == SAMPLE.read_text(encoding="utf-8")
+    fresh, committed = exported.parent / "qingpu-slice-frr", SAMPLE.parent / "qingpu-slice-frr"
+    files = _files(fresh)
+    assert files == _files(committed)
+    for file in files:
+        assert (fresh / file).read_bytes() == (committed / file).read_bytes(), file
+
+
+def _files(folder: Path) -> list[Path]:
+    """Every file under `folder`, relative, without render's hidden bookkeeping."""
+    return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def test_native_export_refuses_a_platform_without_a_containerlab_kind(tmp_path: Path) -> None:
+    output = tmp_path / "native.clab.yml"
+    result = run_netauto("lab", "export", str(QINGPU), "--native", "-o", str(output), "--secrets", str(SECRETS))
+    assert result.returncode == 1
+    assert "has no containerlab kind" in result.stderr and "--frr" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_containerlab_engine_says_clearly_when_containerlab_is_missing(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    assert not any(Path(folder, "containerlab").exists() for folder in env["PATH"].split(":"))
+    result = run_netauto("lab", "up", str(QINGPU), "--engine", "containerlab", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert "containerlab is not installed" in result.stderr and "--engine netns" in result.stderr
