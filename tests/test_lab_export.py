@@ -17,7 +17,8 @@ from jsonschema import validators
 
 from tests.conftest import QINGPU, ROOT, TESTS, run_netauto
 
-SCHEMA = ROOT.parent / "shared" / "schemas" / "clab.schema.json"
+# containerlab's own schema (BSD-3-Clause, see clab.schema.LICENSE), as given in ../shared/schemas
+SCHEMA = TESTS / "fixtures" / "containerlab" / "clab.schema.json"
 SAMPLE = ROOT / "topologies" / "qingpu-slice-frr.clab.yml"
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
 
