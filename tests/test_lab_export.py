@@ -15,7 +15,7 @@ import regex
 import yaml
 from jsonschema import validators
 
-from tests.conftest import QINGPU, ROOT, TESTS, run_netauto
+from conftest import QINGPU, ROOT, TESTS, run_netauto
 
 # containerlab's own schema (BSD-3-Clause, see clab.schema.LICENSE), as given in ../shared/schemas
 SCHEMA = TESTS / "fixtures" / "containerlab" / "clab.schema.json"

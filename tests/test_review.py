@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import TESTS, run_netauto
+from conftest import TESTS, run_netauto, unavailable
 from netauto.secrets import MASK
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
@@ -161,9 +160,7 @@ def test_remediation_against_running_configs(workspace: Path) -> None:
 def _browser():  # type: ignore[no-untyped-def]
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not chromium or not driver:
-        if os.environ.get("CI"):
-            pytest.fail("chromium and chromium-driver (Debian) are required in CI")
-        pytest.skip("chromium / chromedriver not installed")
+        unavailable("chromium and chromium-driver (Debian) are required in CI", "chromium / chromedriver not installed")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

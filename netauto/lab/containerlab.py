@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from netauto.errors import NetautoError
+from netauto.lab.slice import slice_links
 from netauto.pipeline import PlanResult
 from netauto.platforms import PlatformSpec, get_platform
 
@@ -47,11 +48,9 @@ def topology(result: PlanResult, name: str, devices: list[str], configs: Path, t
             node["binds"] = binds
         node["labels"] = {"netauto-site": by_name[device].site, "netauto-role": by_name[device].role}
         nodes[device] = node
-    inside = set(devices)
     links = [
         {"endpoints": [f"{link.a.device}:{link.a.interface}", f"{link.b.device}:{link.b.interface}"]}
-        for link in plan.links
-        if link.a.device in inside and link.b.device in inside
+        for link in slice_links(plan, devices)
     ]
     return {
         "name": name,
