@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +114,32 @@ def test_containerlab_engine_says_clearly_when_containerlab_is_missing(tmp_path:
     result = run_netauto("lab", "up", str(QINGPU), "--engine", "containerlab", cwd=tmp_path, env=env)
     assert result.returncode == 1
     assert "containerlab is not installed" in result.stderr and "--engine netns" in result.stderr
+
+
+def test_the_whole_network_gets_a_management_subnet_that_holds_every_node(tmp_path: Path) -> None:
+    output = tmp_path / "all.clab.yml"
+    result = run_netauto("lab", "export", str(QINGPU), "--scope", "all", "-o", str(output), "--secrets", str(SECRETS))
+    assert result.returncode == 0, result.stderr
+    document = yaml.safe_load(output.read_text(encoding="utf-8"))
+    assert schema_errors(document) == []
+    plan = json.loads(run_netauto("plan", str(QINGPU), "--json").stdout)
+    nodes = document["topology"]["nodes"]
+    assert set(nodes) == {d["name"] for d in plan["devices"] if d["platform"]}
+    assert len(nodes) > 253  # more than containerlab's default /24 holds
+    subnet = ip_network(document["mgmt"]["ipv4-subnet"])
+    addresses = [ip_address(node["mgmt-ipv4"]) for node in nodes.values()]
+    assert len(set(addresses)) == len(addresses) and all(a in subnet for a in addresses)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code", "message"),
+    [
+        (["-o", "/proc/no-such-folder/x.clab.yml"], 1, "Error: No such file or directory: /proc/no-such-folder"),
+        (["--towns", "-1"], 2, "Invalid value for '--towns'"),
+        (["--scope", "bogus"], 2, "Invalid value for '--scope'"),
+    ],
+)
+def test_bad_export_arguments_are_clear_errors(tmp_path: Path, arguments: list[str], code: int, message: str) -> None:
+    result = run_netauto("lab", "export", str(QINGPU), "--secrets", str(SECRETS), *arguments, cwd=tmp_path)
+    assert result.returncode == code
+    assert message in " ".join(result.stderr.split()) and "Traceback" not in result.stderr

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -59,7 +60,8 @@ InventoryPath = Annotated[Path, typer.Argument(help="Inventory folder (or single
 
 
 def run_guarded(action: Callable[[], T]) -> T:
-    """Run a command body; a NetautoError becomes `Error: …` on stderr and its exit code."""
+    """Run a command body; a NetautoError becomes `Error: …` on stderr and its exit code, and so does a
+    file that cannot be read or written (a bad `-o`, a full disk), with exit code 1."""
     try:
         return action()
     except InventoryError as exc:
@@ -69,6 +71,10 @@ def run_guarded(action: Callable[[], T]) -> T:
     except NetautoError as exc:
         stderr.print(f"Error: {exc}", markup=False, highlight=False)
         raise typer.Exit(exc.exit_code) from None
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        stderr.print(f"Error: {exc.strerror or exc}{where}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -306,10 +312,15 @@ def approve(
     )
 
 
-ScopeOption = Annotated[str, typer.Option("--scope", help="all, or slice (the core plus a few of the rest).")]
-TownsOption = Annotated[int, typer.Option("--towns", help="Towns in the slice.")]
-VillagesOption = Annotated[int, typer.Option("--villages", help="Villages per town in the slice.")]
-BureausOption = Annotated[int, typer.Option("--bureaus", help="Bureaus in the slice.")]
+class Scope(StrEnum):
+    all = "all"
+    slice = "slice"
+
+
+ScopeOption = Annotated[Scope, typer.Option("--scope", help="all, or slice (the core plus a few of the rest).")]
+TownsOption = Annotated[int, typer.Option("--towns", min=0, help="Towns in the slice.")]
+VillagesOption = Annotated[int, typer.Option("--villages", min=0, help="Villages per town in the slice.")]
+BureausOption = Annotated[int, typer.Option("--bureaus", min=0, help="Bureaus in the slice.")]
 LabName = Annotated[str, typer.Option("--name", help="The lab's name.")]
 
 
@@ -330,7 +341,7 @@ def lab_export(
     output: Annotated[Path, typer.Option("-o", "--output", help="The topology file (<name>.clab.yml).")] = Path(
         "topologies/qingpu-slice-frr.clab.yml"
     ),
-    scope: ScopeOption = "slice",
+    scope: ScopeOption = Scope.slice,
     towns: TownsOption = 2,
     villages: VillagesOption = 2,
     bureaus: BureausOption = 1,
@@ -342,9 +353,9 @@ def lab_export(
 
     name = output.name.removesuffix(".yml").removesuffix(".clab")
     configs = output.parent / name / "configs"
-    result, devices, _ = _lab_slice(path, frr, SliceSpec(scope, towns, villages, bureaus), secrets_file, configs)
+    result, devices, _ = _lab_slice(path, frr, SliceSpec(scope.value, towns, villages, bureaus), secrets_file, configs)
     document = run_guarded(lambda: topology(result, name, devices, configs, output))
-    write_topology(document, output)
+    run_guarded(lambda: write_topology(document, output))
     stdout.print(f"{output}: {len(devices)} nodes, {len(document['topology']['links'])} links", markup=False)
 
 
@@ -353,14 +364,14 @@ def lab_up(
     path: InventoryPath = DEFAULT_INVENTORY,
     name: LabName = "lab",
     engine: Annotated[str, typer.Option("--engine", help="netns (real FRR here) or containerlab.")] = "netns",
-    scope: ScopeOption = "slice",
+    scope: ScopeOption = Scope.slice,
     towns: TownsOption = 2,
     villages: VillagesOption = 2,
     bureaus: BureausOption = 1,
     secrets_file: SecretsOption = None,
 ) -> None:
     """Bring a slice up as real routers: FRR in network namespaces, or containerlab where installed."""
-    spec = SliceSpec(scope, towns, villages, bureaus)
+    spec = SliceSpec(scope.value, towns, villages, bureaus)
     folder = Path("build/labs") / name
     if engine == "containerlab":
         _containerlab_deploy(path, name, spec, secrets_file, folder)
@@ -394,7 +405,8 @@ def _containerlab_deploy(path: Path, name: str, spec: SliceSpec, secrets_file: P
         raise typer.Exit(1)
     topology_file = folder / f"{name}.clab.yml"
     result, devices, _ = _lab_slice(path, True, spec, secrets_file, folder / name / "configs")
-    write_topology(topology(result, name, devices, folder / name / "configs", topology_file), topology_file)
+    document = run_guarded(lambda: topology(result, name, devices, folder / name / "configs", topology_file))
+    run_guarded(lambda: write_topology(document, topology_file))
     raise typer.Exit(subprocess.run([binary, "deploy", "-t", str(topology_file)]).returncode)
 
 

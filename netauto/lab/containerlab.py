@@ -15,7 +15,16 @@ from netauto.lab.slice import slice_links
 from netauto.pipeline import PlanResult
 from netauto.platforms import PlatformSpec, get_platform
 
-MGMT_SUBNET = IPv4Network("172.20.20.0/24")
+MGMT_SUBNET = IPv4Network("172.20.20.0/24")  # containerlab's default
+MGMT_SUBNET_LARGE = IPv4Network("172.20.0.0/16")  # for more nodes than the default holds
+
+
+def management_subnet(nodes: int) -> IPv4Network:
+    """containerlab's default management subnet, or a /16 when the nodes and the gateway do not fit."""
+    for subnet in (MGMT_SUBNET, MGMT_SUBNET_LARGE):
+        if subnet.num_addresses - 3 >= nodes:  # network, gateway, broadcast
+            return subnet
+    raise NetautoError(f"{nodes} nodes do not fit the management subnet {MGMT_SUBNET_LARGE}; export a slice")
 
 
 def topology(result: PlanResult, name: str, devices: list[str], configs: Path, topology_file: Path) -> dict[str, Any]:
@@ -26,7 +35,8 @@ def topology(result: PlanResult, name: str, devices: list[str], configs: Path, t
     """
     plan = result.plan
     by_name = {d.name: d for d in plan.devices}
-    hosts = MGMT_SUBNET.hosts()
+    subnet = management_subnet(len(devices))
+    hosts = subnet.hosts()
     next(hosts)  # the gateway
     nodes: dict[str, Any] = {}
     for device in devices:
@@ -54,7 +64,7 @@ def topology(result: PlanResult, name: str, devices: list[str], configs: Path, t
     ]
     return {
         "name": name,
-        "mgmt": {"network": f"{name}-mgmt", "ipv4-subnet": str(MGMT_SUBNET)},
+        "mgmt": {"network": f"{name}-mgmt", "ipv4-subnet": str(subnet)},
         "topology": {"nodes": nodes, "links": links},
     }
 

@@ -111,7 +111,7 @@ def _wait_for_interfaces(ns: str, names: set[str], timeout: float = 15.0) -> Non
     (seen here: a town PE came up with no adjacency); wait until zebra knows every link's interface."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        known = subprocess.run(["vtysh", "-N", ns, "-c", "show interface brief"], capture_output=True, text=True).stdout
+        known = _output(["vtysh", "-N", ns, "-c", "show interface brief"], timeout=30).stdout
         if all(name in known.split() for name in names):
             return
         time.sleep(0.1)
@@ -159,7 +159,7 @@ def _start_frr(ns: str, hostname: str) -> None:
 
 
 def _load_config(ns: str, config: Path) -> None:
-    result = subprocess.run(["vtysh", "-N", ns, "-f", str(config)], capture_output=True, text=True, timeout=60)
+    result = _output(["vtysh", "-N", ns, "-f", str(config)], timeout=60)
     if result.returncode not in (0, 2):  # 2: some lines refused (reported by verify, not fatal to the lab)
         raise LabError(f"vtysh could not load {config} into {ns}: {result.stdout}{result.stderr}")
 
@@ -176,14 +176,11 @@ def running(ns: str) -> bool:
 
 
 def vtysh(lab: Lab, device: str, command: str) -> str:
-    result = subprocess.run(["vtysh", "-N", lab.ns(device), "-c", command], capture_output=True, text=True, timeout=30)
-    return result.stdout
+    return _output(["vtysh", "-N", lab.ns(device), "-c", command], timeout=30).stdout
 
 
 def in_ns(lab: Lab, device: str, *command: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["ip", "netns", "exec", lab.ns(device), *command], capture_output=True, text=True, timeout=timeout
-    )
+    return _output(["ip", "netns", "exec", lab.ns(device), *command], timeout)
 
 
 def set_link(lab: Lab, link: tuple[str, str, str, str], up_: bool) -> None:
@@ -237,6 +234,14 @@ def _save(lab: Lab, state_dir: Path) -> None:
 
 
 def _run(command: list[str]) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    result = _output(command, timeout=60)
     if result.returncode != 0:
         raise LabError(f"{' '.join(command)} failed: {result.stderr.strip()}")
+
+
+def _output(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run a command to its end; one that hangs is a LabError (a clear message), not a traceback."""
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as expired:
+        raise LabError(f"{' '.join(command)} did not finish within {expired.timeout:.0f} s") from None
