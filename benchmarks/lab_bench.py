@@ -42,7 +42,7 @@ def main() -> int:
     if os.geteuid() != 0 or not (netns.FRR_BIN / "zebra").exists():
         print("lab benchmark skipped: it needs root and FRR (apt-get install -y frr)")
         return 0
-    result = build_plan(INVENTORY, variant=frr_variant)
+    result = build_plan(INVENTORY, variant=frr_variant)  # FRR 8.4
     devices = select(result.plan, SLICE)
     links = slice_links(result.plan, devices)
     with tempfile.TemporaryDirectory() as tmp:

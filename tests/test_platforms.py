@@ -7,8 +7,17 @@ import pytest
 from netauto.platforms import UnknownPlatformError, get_platform, platforms, supports
 
 
-def test_the_four_platforms_of_the_design_are_present() -> None:
-    assert set(platforms()) == {"huawei_vrp", "h3c_comware", "cisco_iosxr", "frr"}
+def test_the_four_platforms_of_the_design_and_the_srv6_lab_platform_are_present() -> None:
+    assert set(platforms()) == {"huawei_vrp", "h3c_comware", "cisco_iosxr", "frr", "frr10"}
+
+
+def test_frr10_extends_frr_with_what_10_3_adds() -> None:
+    frr, frr10 = get_platform("frr"), get_platform("frr10")
+    assert frr10.templates == "frr" and frr.templates == "frr"
+    assert frr10.interfaces == frr.interfaces and frr10.config_syntax == frr.config_syntax
+    assert supports("frr10", "srv6") and not supports("frr10", "srv6_flex_algo")
+    assert supports("frr10", "isis") and supports("frr10", "l3vpn")  # inherited
+    assert frr10.containerlab_image != frr.containerlab_image
 
 
 def test_unknown_platform_names_the_closest() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -121,14 +122,25 @@ def test_secrets_init_writes_a_private_file(tmp_path: Path) -> None:
     assert again.returncode == 1 and "not overwriting" in again.stderr
 
 
-def test_frr_cannot_be_an_srv6_pe(tmp_path: Path) -> None:
+def _validate_with_pe_platform(tmp_path: Path, platform: str) -> subprocess.CompletedProcess[str]:
+    """Validate the render fixture with its Huawei PE site on `platform`."""
     inventory = tmp_path / "inv"
     shutil.copytree(TESTS / "fixtures" / "render", inventory)
     sites = inventory / "sites.yaml"
-    sites.write_text(sites.read_text().replace("    platform: huawei_vrp\n", "    platform: frr\n"))
-    result = run_netauto("validate", str(inventory))
+    sites.write_text(sites.read_text().replace("    platform: huawei_vrp\n", f"    platform: {platform}\n"))
+    return run_netauto("validate", str(inventory))
+
+
+def test_frr_cannot_be_an_srv6_pe(tmp_path: Path) -> None:
+    result = _validate_with_pe_platform(tmp_path, "frr")
     assert result.returncode == 1
-    assert "platform 'frr' of pe site 'town-2' lacks srv6, srv6_flex_algo" in result.stderr
+    assert "platform 'frr' of pe site 'town-2' lacks srv6, needed by transport srv6" in result.stderr
+
+
+def test_frr10_is_an_srv6_pe_whose_planes_share_one_locator(tmp_path: Path) -> None:
+    result = _validate_with_pe_platform(tmp_path, "frr10")
+    assert result.returncode == 0, result.stderr
+    assert "platform 'frr10' of site 'town-2' has no srv6-flex-algo" in result.stderr
 
 
 def test_unknown_device_is_an_error(frr_inventory: Path, tmp_path: Path) -> None:

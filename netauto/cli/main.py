@@ -322,13 +322,35 @@ TownsOption = Annotated[int, typer.Option("--towns", min=0, help="Towns in the s
 VillagesOption = Annotated[int, typer.Option("--villages", min=0, help="Villages per town in the slice.")]
 BureausOption = Annotated[int, typer.Option("--bureaus", min=0, help="Bureaus in the slice.")]
 LabName = Annotated[str, typer.Option("--name", help="The lab's name.")]
+FrrVersionOption = Annotated[
+    str, typer.Option("--frr-version", help="8: FRR 8.4 (the host's; IP transport); 10: FRR 10.3 (trixie tree; SRv6).")
+]
 
 
-def _lab_slice(path: Path, frr: bool, spec: SliceSpec, secrets_file: Path | None, configs: Path):  # type: ignore[no-untyped-def]
-    from netauto.lab.slice import frr_variant, select, slice_links
+def _lab_frr(version: str):  # type: ignore[no-untyped-def]
+    from netauto.lab.slice import LAB_FRR
+
+    if version not in LAB_FRR:
+        stderr.print(f"Error: --frr-version {version}: expected one of {', '.join(LAB_FRR)}", markup=False)
+        raise typer.Exit(1)
+    return LAB_FRR[version]
+
+
+def _lab_plan(path: Path, version: str | None) -> PlanResult:
+    """The plan of the inventory, or of its all-FRR lab variant for FRR `version`."""
+    from netauto.lab.slice import frr_variant
+
+    if version is None:
+        return run_guarded(lambda: build_plan(path))
+    lab_frr = _lab_frr(version)
+    return run_guarded(lambda: build_plan(path, variant=lambda inv: frr_variant(inv, lab_frr)))
+
+
+def _lab_slice(path: Path, version: str | None, spec: SliceSpec, secrets_file: Path | None, configs: Path):  # type: ignore[no-untyped-def]
+    from netauto.lab.slice import select, slice_links
     from netauto.render.engine import render_all
 
-    result = run_guarded(lambda: build_plan(path, variant=frr_variant if frr else None))
+    result = _lab_plan(path, version)
     devices = select(result.plan, spec)
     secrets = run_guarded(lambda: load_secrets(secrets_file, path))
     run_guarded(lambda: render_all(result, secrets, configs, set(devices)))
@@ -346,6 +368,7 @@ def lab_export(
     villages: VillagesOption = 2,
     bureaus: BureausOption = 1,
     frr: Annotated[bool, typer.Option("--frr/--native", help="Every node FRR (runs anywhere).")] = True,
+    frr_version: FrrVersionOption = "8",
     secrets_file: SecretsOption = None,
 ) -> None:
     """Write a containerlab topology of a slice of the plan, with startup configs from render."""
@@ -353,7 +376,8 @@ def lab_export(
 
     name = output.name.removesuffix(".yml").removesuffix(".clab")
     configs = output.parent / name / "configs"
-    result, devices, _ = _lab_slice(path, frr, SliceSpec(scope.value, towns, villages, bureaus), secrets_file, configs)
+    spec = SliceSpec(scope.value, towns, villages, bureaus)
+    result, devices, _ = _lab_slice(path, frr_version if frr else None, spec, secrets_file, configs)
     document = run_guarded(lambda: topology(result, name, devices, configs, output))
     run_guarded(lambda: write_topology(document, output))
     stdout.print(f"{output}: {len(devices)} nodes, {len(document['topology']['links'])} links", markup=False)
@@ -369,12 +393,13 @@ def lab_up(
     villages: VillagesOption = 2,
     bureaus: BureausOption = 1,
     secrets_file: SecretsOption = None,
+    frr_version: FrrVersionOption = "8",
 ) -> None:
     """Bring a slice up as real routers: FRR in network namespaces, or containerlab where installed."""
     spec = SliceSpec(scope.value, towns, villages, bureaus)
     folder = Path("build/labs") / name
     if engine == "containerlab":
-        _containerlab_deploy(path, name, spec, secrets_file, folder)
+        _containerlab_deploy(path, name, spec, secrets_file, folder, frr_version)
         return
     if engine != "netns":
         stderr.print(f"Error: unknown engine {engine}; expected netns or containerlab", markup=False)
@@ -382,13 +407,29 @@ def lab_up(
     from netauto.lab import netns
 
     run_guarded(netns.require_root)
-    _, devices, links = _lab_slice(path, True, spec, secrets_file, folder / "configs")
-    lab = run_guarded(lambda: netns.up(devices, links, folder / "configs", name))
-    (folder / "lab.json").write_text(json.dumps({"inventory": str(path), "spec": vars(spec)}) + "\n")
+    _lab_frr(frr_version)
+    _, devices, links = _lab_slice(path, frr_version, spec, secrets_file, folder / "configs")
+    frr = run_guarded(lambda: _frr_install(frr_version))
+    lab = run_guarded(lambda: netns.up(devices, links, folder / "configs", name, frr=frr))
+    meta = {"inventory": str(path), "spec": vars(spec), "frr_version": frr_version}
+    (folder / "lab.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
     stdout.print(f"lab {name}: {len(lab.namespaces)} FRR routers, {len(lab.links)} links up", markup=False)
 
 
-def _containerlab_deploy(path: Path, name: str, spec: SliceSpec, secrets_file: Path | None, folder: Path) -> None:
+def _frr_install(version: str):  # type: ignore[no-untyped-def]
+    from netauto.lab import netns, rootfs
+
+    if version == "8":
+        return netns.HOST_FRR
+    tree = rootfs.ensure(netns.FRR10_ROOT)
+    how = "built and cached" if tree.built else "ready"
+    stderr.print(f"FRR {tree.frr_version} tree {how} in {tree.seconds:.1f} s: {tree.path}", markup=False)
+    return netns.FRR10
+
+
+def _containerlab_deploy(
+    path: Path, name: str, spec: SliceSpec, secrets_file: Path | None, folder: Path, frr_version: str
+) -> None:
     import shutil
     import subprocess
 
@@ -404,7 +445,7 @@ def _containerlab_deploy(path: Path, name: str, spec: SliceSpec, secrets_file: P
         )
         raise typer.Exit(1)
     topology_file = folder / f"{name}.clab.yml"
-    result, devices, _ = _lab_slice(path, True, spec, secrets_file, folder / name / "configs")
+    result, devices, _ = _lab_slice(path, frr_version, spec, secrets_file, folder / name / "configs")
     document = run_guarded(lambda: topology(result, name, devices, folder / name / "configs", topology_file))
     run_guarded(lambda: write_topology(document, topology_file))
     raise typer.Exit(subprocess.run([binary, "deploy", "-t", str(topology_file)]).returncode)
@@ -431,7 +472,7 @@ def lab_status(name: LabName = "lab") -> None:
     for header in ("device", "namespace", "frr", "isis neighbours"):
         table.add_column(header)
     for device, ns in sorted(lab.namespaces.items()):
-        running = netns.running(ns)
+        running = netns.running(lab, ns)
         table.add_row(device, ns, "running" if running else "stopped", str(len(isis_neighbors(lab, device))))
     stdout.print(table)
 
@@ -458,7 +499,7 @@ def lab_verify(
     """Adjacencies, BGP sessions, loopbacks as planned, one SRv6 path; then fail every link and compare
     who reaches whom with the analysis."""
     from netauto.lab import netns
-    from netauto.lab.slice import frr_variant, select, slice_links
+    from netauto.lab.slice import select, slice_links
     from netauto.lab.verify import expected, verify
 
     lab = run_guarded(lambda: netns.load(name))
@@ -467,7 +508,7 @@ def lab_verify(
         stderr.print(f"Error: lab {name} was not built by `netauto lab up` here (no {meta_file})", markup=False)
         raise typer.Exit(1)
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
-    result = run_guarded(lambda: build_plan(Path(meta["inventory"]), variant=frr_variant))
+    result = _lab_plan(Path(meta["inventory"]), meta.get("frr_version", "8"))
     devices = select(result.plan, SliceSpec(**meta["spec"]))
     planned = expected(result.plan, devices, slice_links(result.plan, devices))
     verification = run_guarded(lambda: verify(lab, planned, sweep=sweep))

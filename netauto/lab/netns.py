@@ -29,9 +29,6 @@ from netauto.errors import NetautoError
 from netauto.plan.model import PlannedLink
 
 FRR_BIN = Path("/usr/lib/frr")
-FRR_ETC = Path("/etc/frr")
-FRR_RUN = Path("/var/run/frr")
-DAEMONS = ("zebra", "staticd", "isisd", "bgpd")
 STATE_DIR = Path("build/labs")
 LAB_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,19}")
 SYSCTLS = (
@@ -49,14 +46,58 @@ class LabError(NetautoError):
     pass
 
 
+@dataclass(frozen=True)
+class FrrInstall:
+    """Where a lab's FRR comes from: the host's (Debian 12: 8.4) or a chroot tree (trixie: 10.3)."""
+
+    root: Path | None = None
+    daemons: tuple[str, ...] = ("zebra", "staticd", "isisd", "bgpd")
+    run_inside: str = "/var/run/frr"
+    # 8.4: without it zebra's FIB falls out of step with the kernel after a link flap (DESIGN §9);
+    # None: the daemons start without startup files (10.3's mgmtd refuses one) and get all through vtysh
+    zebra_startup: str | None = "no zebra nexthop kernel enable\n"
+    # the interface IS-IS SRv6 installs the End SID on (templates/frr/srv6.j2); this kernel has no
+    # dummy interfaces, an empty bridge serves (DESIGN §9)
+    srv6_interface: str | None = None
+
+    def host_path(self, inside: str) -> Path:
+        return Path(self.root, inside.lstrip("/")) if self.root else Path(inside)
+
+    def etc(self, ns: str) -> Path:
+        return self.host_path(f"/etc/frr/{ns}")
+
+    def run_dir(self, ns: str) -> Path:
+        return self.host_path(f"{self.run_inside}/{ns}")
+
+    def prefix(self) -> list[str]:
+        return ["chroot", str(self.root)] if self.root else []
+
+    def vtysh(self, ns: str, *args: str) -> list[str]:
+        return [*self.prefix(), "vtysh", "-N", ns, *args]
+
+
+HOST_FRR = FrrInstall()
+FRR10_ROOT = Path("/var/lib/netauto/rootfs-trixie")
+FRR10 = FrrInstall(FRR10_ROOT, ("zebra", "mgmtd", "staticd", "isisd", "bgpd"), "/run/frr", None, "sr0")
+
+
+def install_of(root: str | None) -> FrrInstall:
+    return FRR10 if root else HOST_FRR
+
+
 @dataclass
 class Lab:
     name: str
     namespaces: dict[str, str]  # device -> namespace
     links: list[tuple[str, str, str, str]] = field(default_factory=list)  # a, a_if, b, b_if
+    root: str | None = None  # FRR from this chroot tree (FRR10), else the host's
 
     def ns(self, device: str) -> str:
         return self.namespaces[device]
+
+    @property
+    def frr(self) -> FrrInstall:
+        return install_of(self.root)
 
 
 def require_root() -> None:
@@ -70,7 +111,14 @@ def state_file(name: str, state_dir: Path = STATE_DIR) -> Path:
     return state_dir / f"{name}.json"
 
 
-def up(devices: list[str], links: list[PlannedLink], configs: Path, name: str, state_dir: Path = STATE_DIR) -> Lab:
+def up(
+    devices: list[str],
+    links: list[PlannedLink],
+    configs: Path,
+    name: str,
+    state_dir: Path = STATE_DIR,
+    frr: FrrInstall = HOST_FRR,
+) -> Lab:
     """Build the namespaces and links, start FRR in each, load each router's rendered config.
 
     A failure halfway removes everything made so far before it is reported.
@@ -79,7 +127,7 @@ def up(devices: list[str], links: list[PlannedLink], configs: Path, name: str, s
     if not LAB_NAME.fullmatch(name):
         raise LabError(f"lab name {name!r}: use 1-20 lower-case letters, digits and dashes")
     down(name, state_dir)  # whatever is left of an earlier lab of this name
-    lab = Lab(name, {device: f"{name}-{i:03d}" for i, device in enumerate(devices)})
+    lab = Lab(name, {device: f"{name}-{i:03d}" for i, device in enumerate(devices)}, root=_root(frr))
     try:
         _build(lab, links, configs, state_dir)
     except BaseException:
@@ -91,37 +139,46 @@ def up(devices: list[str], links: list[PlannedLink], configs: Path, name: str, s
 def _build(lab: Lab, links: list[PlannedLink], configs: Path, state_dir: Path) -> None:
     _save(lab, state_dir)
     for ns in lab.namespaces.values():
-        _namespace(ns)
+        _namespace(ns, lab.frr.srv6_interface)
     for k, link in enumerate(links):
         _veth(lab, k, link)
+    if lab.frr.root is not None and not os.path.ismount(lab.frr.root / "proc"):
+        _run(["mount", "-t", "proc", "proc", str(lab.frr.root / "proc")])
     for device, ns in lab.namespaces.items():
-        _start_frr(ns, device)
+        _start_frr(lab.frr, ns, device)
     _save(lab, state_dir)
     interfaces: dict[str, set[str]] = {device: set() for device in lab.namespaces}
     for a, a_if, b, b_if in lab.links:
         interfaces[a].add(a_if)
         interfaces[b].add(b_if)
     for device, ns in lab.namespaces.items():
-        _wait_for_interfaces(ns, interfaces[device])
-        _load_config(ns, configs / f"{device}.cfg")
+        _wait_for_interfaces(lab.frr, ns, interfaces[device])
+        _load_config(lab.frr, ns, configs / f"{device}.cfg")
 
 
-def _wait_for_interfaces(ns: str, names: set[str], timeout: float = 15.0) -> None:
+def _root(frr: FrrInstall) -> str | None:
+    return str(frr.root) if frr.root else None
+
+
+def _wait_for_interfaces(frr: FrrInstall, ns: str, names: set[str], timeout: float = 15.0) -> None:
     """Config loaded before zebra has told isisd about an interface leaves that interface out of IS-IS
     (seen here: a town PE came up with no adjacency); wait until zebra knows every link's interface."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        known = _output(["vtysh", "-N", ns, "-c", "show interface brief"], timeout=30).stdout
+        known = _output(frr.vtysh(ns, "-c", "show interface brief"), timeout=30).stdout
         if all(name in known.split() for name in names):
             return
         time.sleep(0.1)
     raise LabError(f"zebra in {ns} did not see interfaces {sorted(names)} within {timeout:.0f} s")
 
 
-def _namespace(ns: str) -> None:
+def _namespace(ns: str, srv6_interface: str | None) -> None:
     netns.create(ns)
     with IPRoute(netns=ns) as ipr:
         ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+        if srv6_interface:
+            ipr.link("add", ifname=srv6_interface, kind="bridge")
+            ipr.link("set", index=ipr.link_lookup(ifname=srv6_interface)[0], state="up")
     _run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", *SYSCTLS])
 
 
@@ -139,35 +196,49 @@ def _veth(lab: Lab, k: int, link: PlannedLink) -> None:
     lab.links.append((ends[0][0], ends[0][1], ends[1][0], ends[1][1]))
 
 
-def _start_frr(ns: str, hostname: str) -> None:
-    etc, run = FRR_ETC / ns, FRR_RUN / ns
+def _start_frr(frr: FrrInstall, ns: str, hostname: str) -> None:
+    """Each daemon in the router's namespace and its own UTS namespace (so IS-IS shows its hostname)."""
+    etc, run = frr.etc(ns), frr.run_dir(ns)
     for folder in (etc, run):
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.chown(folder, "frr", "frr")
-    startup = {
-        # without it zebra's FIB falls out of step with the kernel after a link flap (DESIGN §9)
-        "zebra": f"hostname {hostname}\nno zebra nexthop kernel enable\n",
-    }
-    for daemon in DAEMONS:
-        path = etc / f"{daemon}.conf"
-        path.write_text(startup.get(daemon, f"hostname {hostname}\n"), encoding="utf-8")
-        shutil.chown(path, "frr", "frr")
+    if frr.zebra_startup is not None:
+        startup = {"zebra": f"hostname {hostname}\n{frr.zebra_startup}"}
+        for daemon in frr.daemons:
+            (etc / f"{daemon}.conf").write_text(startup.get(daemon, f"hostname {hostname}\n"), encoding="utf-8")
     (etc / "vtysh.conf").write_text("", encoding="utf-8")
-    for daemon in DAEMONS:
-        command = [str(FRR_BIN / daemon), "-N", ns, "-d", "-A", "127.0.0.1", "-f", str(etc / f"{daemon}.conf")]
-        _run(["ip", "netns", "exec", ns, *command])
+    inside_etc = f"/etc/frr/{ns}"
+    _run([*frr.prefix(), "chown", "-R", "frr:frr", inside_etc, f"{frr.run_inside}/{ns}"])
+    for daemon in frr.daemons:
+        daemon_command = [*frr.prefix(), f"/usr/lib/frr/{daemon}", "-N", ns, "-d", "-A", "127.0.0.1"]
+        if frr.zebra_startup is not None:
+            daemon_command += ["-f", f"{inside_etc}/{daemon}.conf"]
+        command = ["ip", "netns", "exec", ns, "unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', hostname]
+        _start_daemon([*command, *daemon_command])
 
 
-def _load_config(ns: str, config: Path) -> None:
-    result = _output(["vtysh", "-N", ns, "-f", str(config)], timeout=60)
+def _start_daemon(command: list[str]) -> None:
+    """A daemon that forks into the background: no pipes to it, or the caller waits for ever (FRR 10.3)."""
+    quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    try:
+        result = subprocess.run(command, timeout=60, **quiet)  # type: ignore[call-overload]
+    except subprocess.TimeoutExpired:
+        raise LabError(f"{' '.join(command[-9:])} did not start within 60 s") from None
+    if result.returncode != 0:
+        raise LabError(f"{' '.join(command[-9:])} exited with {result.returncode}")
+
+
+def _load_config(frr: FrrInstall, ns: str, config: Path) -> None:
+    inside = f"/etc/frr/{ns}/frr.conf"
+    shutil.copyfile(config, frr.host_path(inside))
+    result = _output(frr.vtysh(ns, "-f", inside), timeout=60)
     if result.returncode not in (0, 2):  # 2: some lines refused (reported by verify, not fatal to the lab)
         raise LabError(f"vtysh could not load {config} into {ns}: {result.stdout}{result.stderr}")
 
 
-def running(ns: str) -> bool:
+def running(lab: Lab, ns: str) -> bool:
     """Whether every FRR daemon of the router has a live process."""
-    for daemon in DAEMONS:
-        pid_file = FRR_RUN / ns / f"{daemon}.pid"
+    for daemon in lab.frr.daemons:
+        pid_file = lab.frr.run_dir(ns) / f"{daemon}.pid"
         try:
             os.kill(int(pid_file.read_text().strip()), 0)
         except (OSError, ValueError):
@@ -176,7 +247,7 @@ def running(ns: str) -> bool:
 
 
 def vtysh(lab: Lab, device: str, command: str) -> str:
-    return _output(["vtysh", "-N", lab.ns(device), "-c", command], timeout=30).stdout
+    return _output(lab.frr.vtysh(lab.ns(device), "-c", command), timeout=30).stdout
 
 
 def in_ns(lab: Lab, device: str, *command: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
@@ -196,30 +267,34 @@ def load(name: str, state_dir: Path = STATE_DIR) -> Lab:
         raise LabError(f"no lab named {name} (no {path})")
     data = json.loads(path.read_text(encoding="utf-8"))
     links = [(str(a), str(a_if), str(b), str(b_if)) for a, a_if, b, b_if in data["links"]]
-    return Lab(data["name"], data["namespaces"], links)
+    return Lab(data["name"], data["namespaces"], links, data.get("root"))
 
 
 def down(name: str, state_dir: Path = STATE_DIR) -> None:
     """Stop every daemon and remove every namespace and folder of the lab.
 
-    Found by name (`<name>-NNN`), not only through the state file, so a lab whose builder was killed
-    halfway is still cleaned up completely.
+    Found by name (`<name>-NNN`) in every FRR install, not only through the state file, so a lab whose
+    builder was killed halfway is still cleaned up completely.
     """
-    namespaces = [ns for ns in netns.listnetns() if _belongs(ns, name)]
-    namespaces += [folder.name for folder in FRR_RUN.glob(f"{name}-*") if _belongs(folder.name, name)]
-    for ns in set(namespaces):
-        for pid_file in (FRR_RUN / ns).glob("*.pid"):
-            try:
-                os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
-            except (ValueError, ProcessLookupError):
-                pass
+    installs = [frr for frr in (HOST_FRR, FRR10) if frr.root is None or frr.root.exists()]
+    namespaces = {ns for ns in netns.listnetns() if _belongs(ns, name)}
+    for frr in installs:
+        namespaces |= {f.name for f in frr.run_dir(name).parent.glob(f"{name}-*") if _belongs(f.name, name)}
+    for frr in installs:
+        for ns in namespaces:
+            for pid_file in frr.run_dir(ns).glob("*.pid"):
+                try:
+                    os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+                except (ValueError, ProcessLookupError):
+                    pass
     time.sleep(0.2)
     existing = set(netns.listnetns())
-    for ns in set(namespaces):
+    for ns in namespaces:
         if ns in existing:
             netns.remove(ns)
-        shutil.rmtree(FRR_ETC / ns, ignore_errors=True)
-        shutil.rmtree(FRR_RUN / ns, ignore_errors=True)
+        for frr in installs:
+            shutil.rmtree(frr.etc(ns), ignore_errors=True)
+            shutil.rmtree(frr.run_dir(ns), ignore_errors=True)
     state_file(name, state_dir).unlink(missing_ok=True)
 
 

@@ -7,21 +7,37 @@ from dataclasses import dataclass
 from netauto.model.schema import Inventory
 from netauto.plan.model import Plan, PlannedLink
 
-LAB_PLATFORM = "frr"
+
+@dataclass(frozen=True)
+class LabFrr:
+    """An FRR the lab can run: the platform its routers render as and the transport it can forward."""
+
+    version: str
+    model: str
+    platform: str
+    transport: str
+
+
 # FRR 8.4 has no IS-IS SRv6 and this kernel forwards no MPLS (DESIGN §9): SR-MPLS labels on the
-# loopback routes kept them out of the kernel (measured), so the lab runs plain IP forwarding.
-LAB_TRANSPORT = "ip"
+# loopback routes kept them out of the kernel (measured), so the 8.4 lab runs plain IP forwarding.
+FRR8 = LabFrr("8", "FRR 8.4", "frr", "ip")
+# FRR 10.3 runs IS-IS SRv6 and L3VPN over SRv6 (the planes share one locator: no SRv6 flex-algo).
+FRR10 = LabFrr("10", "FRR 10.3", "frr10", "srv6")
+LAB_FRR = {lab_frr.version: lab_frr for lab_frr in (FRR8, FRR10)}
 
 
-def frr_variant(inv: Inventory) -> Inventory:
-    """The same network with every managed device on FRR and the transport FRR 8.4 can run."""
+def frr_variant(inv: Inventory, lab_frr: LabFrr = FRR8) -> Inventory:
+    """The same network with every managed device on the lab's FRR and the transport it can run."""
     classes = [
-        sc.model_copy(update={"platform": LAB_PLATFORM, "model": "FRR 8.4"}) if sc.role != "external" else sc
+        sc.model_copy(update={"platform": lab_frr.platform, "model": lab_frr.model}) if sc.role != "external" else sc
         for sc in inv.site_classes
     ]
     sites = [s.model_copy(update={"platform": None, "model": None}) for s in inv.sites]
     devices = [d.model_copy(update={"platform": None, "model": None}) for d in inv.devices]
-    network = inv.network.model_copy(update={"transport": LAB_TRANSPORT, "srv6": None})
+    update: dict[str, object] = {"transport": lab_frr.transport}
+    if lab_frr.transport != "srv6":
+        update["srv6"] = None
+    network = inv.network.model_copy(update=update)
     return inv.model_copy(update={"site_classes": classes, "sites": sites, "devices": devices, "network": network})
 
 

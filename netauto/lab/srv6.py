@@ -7,7 +7,7 @@ the SIDs and the routes to them itself, with iproute2, over the lab's plain IP n
 
 A, B and C are IS-IS routers of the slice with A-B and B-C links and no A-C link, so the packet goes
 through B only because the segment list says so. The proof is both ways: the ping from A's loopback
-to the prefix on C answers, and it stops answering once B's End SID is withdrawn.
+to the prefix on C answers, and it stops answering once B's End SID is blocked.
 
 What this kernel and FRR 8.4 cannot do is not shown: IS-IS SRv6 (locators in the IGP), VRF devices
 (End.DT4/DT6 into a VPN's table), MPLS forwarding.
@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from ipaddress import IPv6Address
+from ipaddress import IPv6Address, IPv6Network
 
 from netauto.lab.netns import Lab, LabError, in_ns
 
 DEMO_PREFIX = IPv6Address("2001:db8:5e6::1")  # documentation space; a local route in C's VPN_TABLE only
 VPN_TABLE = "100"  # stands in for a VPN's table (no VRF devices here); C's main table cannot reach the prefix
-SID_BLOCK = "fc00:0:{n}::"  # one /48 locator per router of the demo
+SID_BLOCK = "fc00:0:{n}::"  # without IS-IS SRv6: one /48 locator per router of the demo
+BLOCK_RULE_PREFERENCE = "100"  # before the main table's rule (32766)
+DT6_FUNCTION = 0xD6  # C's End.DT6 SID in its planned locator (FRR allocates End/End.X from ::0 up)
 
 
 @dataclass
@@ -57,64 +59,66 @@ def pick_path(lab: Lab, routers: list[str]) -> tuple[str, str, str]:
     raise LabError("the lab has no three routers in a row (A-B, B-C, no A-C) for the SRv6 demo")
 
 
-def run(lab: Lab, routers: list[str], loopbacks_v6: dict[str, str]) -> Srv6Demo:
+def run(lab: Lab, routers: list[str], loopbacks_v6: dict[str, str], locators: dict[str, IPv6Network]) -> Srv6Demo:
+    """The demo on A-B-C. With `locators` (IS-IS SRv6, FRR >= 10), B's End SID is the one IS-IS
+    installed and every SID is reached through IS-IS; without, the demo installs B's End and the
+    routes to the SIDs itself."""
     a, b, c = pick_path(lab, routers)
-    locator = {r: SID_BLOCK.format(n=k + 1) for k, r in enumerate((a, b, c))}
-    end, dt6 = f"{locator[b]}1", f"{locator[c]}d6"
     a_to_b, b_to_a = _link(lab, a, b)
     b_to_c, c_to_b = _link(lab, b, c)
     c_setup = [
-        ["ip", "-6", "route", "add", "local", f"{DEMO_PREFIX}/128", "dev", "lo", "table", VPN_TABLE],
-        [
-            "ip",
-            "-6",
-            "route",
-            "add",
-            f"{dt6}/128",
-            "encap",
-            "seg6local",
-            "action",
-            "End.DT6",
-            "table",
-            VPN_TABLE,
-            "dev",
-            c_to_b,
-        ],
+        _ip("route add local", f"{DEMO_PREFIX}/128", "dev lo table", VPN_TABLE),
+        _ip("route add", "{dt6}/128", "encap seg6local action End.DT6 table", VPN_TABLE, "dev", c_to_b),
     ]
-    b_end = ["ip", "-6", "route", "add", f"{end}/128", "encap", "seg6local", "action", "End", "dev", b_to_c]
-    b_setup = [b_end, ["ip", "-6", "route", "add", f"{locator[c]}/48", "via", _address(lab, c, c_to_b)]]
-    a_setup = [
-        ["ip", "-6", "route", "add", f"{locator[b]}/48", "via", _address(lab, b, b_to_a)],
-        [
-            "ip",
-            "-6",
-            "route",
-            "add",
-            f"{DEMO_PREFIX}/128",
-            "encap",
-            "seg6",
-            "mode",
-            "encap",
-            "segs",
-            f"{end},{dt6}",
-            "dev",
-            a_to_b,
-        ],
-    ]
+    a_setup = [_ip("route add", f"{DEMO_PREFIX}/128", "encap seg6 mode encap segs {end},{dt6} dev", a_to_b)]
+    b_setup: list[list[str]] = []
     try:
+        if locators:
+            end = _installed_end(lab, b)
+            dt6 = str(locators[c].network_address + DT6_FUNCTION)
+        else:
+            block = {r: SID_BLOCK.format(n=k + 1) for k, r in enumerate((a, b, c))}
+            end, dt6 = f"{block[b]}1", f"{block[c]}d6"
+            b_setup = [
+                _ip("route add", f"{end}/128", "encap seg6local action End dev", b_to_c),
+                _ip("route add", f"{block[c]}/48 via", _address(lab, c, c_to_b)),
+            ]
+            a_setup.insert(0, _ip("route add", f"{block[b]}/48 via", _address(lab, b, b_to_a)))
+        sids = {"end": end, "dt6": dt6}
+        c_setup, a_setup = ([[word.format(**sids) for word in command] for command in s] for s in (c_setup, a_setup))
         for router, commands in ((c, c_setup), (b, b_setup), (a, a_setup)):
             for command in commands:
                 _must(lab, router, command)
         answered = _ping(lab, a, loopbacks_v6[a])
-        _must(lab, b, ["ip", "-6", "route", "del", f"{end}/128"])
+        # B's End blocked by a policy rule (a deleted route would be put straight back by FRR 10's zebra)
+        blocking = _ip("rule add to", f"{end}/128 prohibit pref", BLOCK_RULE_PREFERENCE)
+        b_setup.append(blocking)
+        _must(lab, b, blocking)
         answered_without_end = _ping(lab, a, loopbacks_v6[a], count=2)
     except LabError as error:
-        return Srv6Demo([a, b, c], [end, dt6], False, False, str(error))
+        return Srv6Demo([a, b, c], [], False, False, str(error))
     finally:
         _undo(lab, a, a_setup)
         _undo(lab, b, b_setup)
         _undo(lab, c, c_setup)
     return Srv6Demo([a, b, c], [end, dt6], answered, answered_without_end)
+
+
+def _ip(*parts: str) -> list[str]:
+    return ["ip", "-6", *" ".join(parts).split()]
+
+
+def isis_end_sids(lab: Lab, router: str) -> list[IPv6Address]:
+    """The End SIDs IS-IS installed in the router's kernel."""
+    routes = in_ns(lab, router, "ip", "-6", "route", "show", "proto", "isis").stdout.splitlines()
+    return [IPv6Address(line.split()[0].split("/")[0]) for line in routes if "seg6local action End " in line]
+
+
+def _installed_end(lab: Lab, router: str) -> str:
+    sids = isis_end_sids(lab, router)
+    if not sids:
+        raise LabError(f"{router}: IS-IS installed no End SID")
+    return str(sids[0])
 
 
 def _ping(lab: Lab, router: str, source: str, count: int = 3) -> bool:

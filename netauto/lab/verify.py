@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
+from ipaddress import IPv6Network
 from typing import Any
 
 from netauto.analyze.connectivity import reachable
@@ -30,6 +31,8 @@ class Expected:
     sessions: dict[str, set[str]]
     loopbacks: dict[str, tuple[str, str]]
     links: list[PlannedLink]
+    # transport srv6: each router's locator (its first plane's: the only one FRR can advertise)
+    locators: dict[str, IPv6Network] = field(default_factory=dict)
 
     def predicted(self, failed: PlannedLink | None) -> dict[str, set[str]]:
         """Per IS-IS router, the routers it still reaches (the analysis' connectivity, one link removed)."""
@@ -56,11 +59,12 @@ def expected(plan: Plan, devices: list[str], links: list[PlannedLink]) -> Expect
             adjacencies[link.a.device].add(link.b.device)
             adjacencies[link.b.device].add(link.a.device)
     reflectors = [r for r in igp if by_name[r].role == "core"]
-    sessions = {
-        r: {str(by_name[p].loopback_v4) for p in (igp if r in reflectors else reflectors) if p != r} for r in igp
-    }
+    srv6 = plan.transport == "srv6"  # iBGP over v6 loopbacks with SRv6, v4 otherwise (render context)
+    peer = {r: str(by_name[r].loopback_v6 if srv6 else by_name[r].loopback_v4) for r in igp}
+    sessions = {r: {peer[p] for p in (igp if r in reflectors else reflectors) if p != r} for r in igp}
     loopbacks = {r: (str(by_name[r].loopback_v4), str(by_name[r].loopback_v6)) for r in igp}
-    return Expected(igp, adjacencies, sessions, loopbacks, links)
+    locators = {r: next(iter(by_name[r].locators.values())) for r in igp} if srv6 else {}
+    return Expected(igp, adjacencies, sessions, loopbacks, links, locators)
 
 
 @dataclass
@@ -107,6 +111,18 @@ class Verification:
 
 def isis_neighbors(lab: Lab, router: str) -> set[str]:
     return {line.split()[0] for line in vtysh(lab, router, "show isis neighbor").splitlines() if " Up " in line}
+
+
+def learned_locators(lab: Lab, router: str, exp: Expected) -> set[str]:
+    """The other routers' planned locators that IS-IS put in the router's kernel."""
+    routes = in_ns(lab, router, "ip", "-6", "route", "show", "proto", "isis").stdout.split()
+    return {str(exp.locators[r]) for r in exp.igp if r != router and str(exp.locators[r]) in routes}
+
+
+def installed_end_sid(lab: Lab, router: str, exp: Expected) -> list[str]:
+    """The router's own locator, if IS-IS installed an End SID in it."""
+    own = exp.locators[router]
+    return [str(own)] if any(sid in own for sid in srv6.isis_end_sids(lab, router)) else []
 
 
 def bgp_established(lab: Lab, router: str) -> set[str]:
@@ -171,7 +187,12 @@ def verify(
         checks.append(Check(router, "isis", sorted(exp.adjacencies[router]), sorted(isis_neighbors(lab, router))))
         checks.append(Check(router, "bgp", sorted(exp.sessions[router]), sorted(bgp_established(lab, router))))
         checks.append(Check(router, "loopbacks", sorted(full[router]), sorted(reached(lab, router, exp))))
-    demo = srv6.run(lab, exp.igp, {r: exp.loopbacks[r][1] for r in exp.igp})
+        if exp.locators:
+            others = sorted(str(exp.locators[r]) for r in full[router] - {router})
+            checks.append(Check(router, "locators", others, sorted(learned_locators(lab, router, exp))))
+            own = [str(exp.locators[router])]
+            checks.append(Check(router, "end-sid", own, installed_end_sid(lab, router, exp)))
+    demo = srv6.run(lab, exp.igp, {r: exp.loopbacks[r][1] for r in exp.igp}, exp.locators)
     rows = [_fail_one(lab, exp, link, failure_timeout) for link in exp.links] if sweep else []
     return Verification(converged, checks, demo, rows)
 

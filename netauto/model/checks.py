@@ -256,17 +256,14 @@ def _check_parent(
 
 
 def check_capabilities(inv: Inventory, report: Reporter) -> None:
-    """Every IGP speaker's platform supports the transport and, with several planes, flex-algo.
-
-    SRv6 planes need SRv6 flex-algo (an error without it: the plane would not exist). With MPLS, a
-    platform without flex-algo runs the planes on the base topology: a warning, so a lab of such
-    routers (FRR 8.4) is possible and says what it cannot show.
+    """Every IGP speaker's platform supports the transport; with several planes, a platform without the
+    plane separation of that transport (SRv6 or SR-MPLS flex-algo) is a warning: its planes share one
+    topology (and, with SRv6, one locator), so a lab of such routers (FRR) is possible and says what
+    it cannot show.
     """
-    srv6 = inv.network.transport == "srv6"
     needed = {"srv6": ["srv6"], "mpls": ["sr_mpls"], "ip": []}[inv.network.transport]
+    plane_feature = {"srv6": "srv6_flex_algo", "mpls": "flex_algo", "ip": None}[inv.network.transport]
     planes = len(inv.planes) > 1
-    if srv6 and planes:
-        needed.append("srv6_flex_algo")
     classes = {sc.id: sc for sc in inv.site_classes}
     known = platforms()
     for i, site in enumerate(inv.sites):
@@ -280,13 +277,14 @@ def check_capabilities(inv: Inventory, report: Reporter) -> None:
             report.error(
                 ("sites", i, "platform"),
                 f"platform '{platform}' of {sc.role} site '{site.id}' lacks {', '.join(missing)}, "
-                f"needed by transport {inv.network.transport} with {len(inv.planes)} plane(s)",
+                f"needed by transport {inv.network.transport}",
                 "choose a platform that supports it, or change network.transport",
             )
-        elif not srv6 and planes and not features.get("flex_algo", False):
+        elif planes and plane_feature and not features.get(plane_feature, False):
             report.warning(
                 ("sites", i, "platform"),
-                f"platform '{platform}' of site '{site.id}' has no flex-algo: its planes share the base IS-IS topology",
+                f"platform '{platform}' of site '{site.id}' has no {plane_feature.replace('_', '-')}: "
+                "its planes share the base IS-IS topology",
                 "the planes are separated only on platforms with flex-algo",
             )
 

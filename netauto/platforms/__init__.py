@@ -57,6 +57,7 @@ class PlatformSpec(BaseModel):
 
     name: str
     description: str
+    templates: str = ""  # the folder under templates/ (default: the platform's name)
     roles: list[str]
     netmiko_device_type: str | None
     netmiko_extras: dict[str, Any] = {}
@@ -78,12 +79,28 @@ class UnknownPlatformError(NetautoError):
 def platforms() -> dict[str, PlatformSpec]:
     """Every platform spec, keyed by name; loud on a file whose name and `name` disagree."""
     specs: dict[str, PlatformSpec] = {}
-    for path in sorted(PLATFORM_DIR.glob("*.yml")):
-        spec = PlatformSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    raw = {path.stem: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(PLATFORM_DIR.glob("*.yml"))}
+    for stem, data in raw.items():
+        path = PLATFORM_DIR / f"{stem}.yml"
+        spec = PlatformSpec.model_validate(_extended(data, raw, path))
         if spec.name != path.stem:
             raise NetautoError(f"{path}: platform name '{spec.name}' differs from the file name")
         specs[spec.name] = spec
     return specs
+
+
+def _extended(data: dict[str, Any], raw: dict[str, dict[str, Any]], path: Path) -> dict[str, Any]:
+    """`extends: BASE`: the base file's data with this file's keys over it (features merged by key)."""
+    base_name = data.get("extends")
+    if base_name is None:
+        return {**data, "templates": data.get("templates") or data["name"]}
+    if base_name not in raw or "extends" in raw[base_name]:
+        raise NetautoError(f"{path}: extends '{base_name}', which is not a platform without 'extends'")
+    base = raw[base_name]
+    merged = {**base, **{k: v for k, v in data.items() if k != "extends"}}
+    merged["features"] = {**base.get("features", {}), **data.get("features", {})}
+    merged["templates"] = data.get("templates") or base.get("templates") or base["name"]
+    return merged
 
 
 def get_platform(name: str) -> PlatformSpec:

@@ -83,7 +83,8 @@ def _supports(platform: str, feature: str) -> bool:
 
 def render_config(env: Environment, context: Context) -> str:
     device = context["device"]
-    return "".join(render_feature(env, device["platform"], f, device["name"], context) for f in features_for(context))
+    folder = get_platform(device["platform"]).templates
+    return "".join(render_feature(env, folder, f, device["name"], context) for f in features_for(context))
 
 
 class _TemplateDigests:
@@ -98,7 +99,7 @@ class _TemplateDigests:
         if key not in self.known:
             digest = hashlib.sha256()
             for feature in features:
-                path = self.root / template_name(platform, feature)
+                path = self.root / template_name(get_platform(platform).templates, feature)
                 digest.update(path.read_bytes() if path.exists() else b"<missing>")
             self.known[key] = digest.hexdigest()
         return self.known[key]
