@@ -69,7 +69,7 @@ def test_a_packet_steered_through_an_isis_end_sid_arrives_and_needs_it(srv6_veri
 
 
 def test_the_cached_tree_unpacks_inside_its_folder(srv6_lab: Path) -> None:
-    tarballs = sorted(rootfs.CACHE.glob(f"frr-rootfs-{rootfs.SUITE}-*.tar.gz"))
+    tarballs = rootfs.cached_tarballs()
     assert tarballs, "the FRR 10 tree was not cached"
     assert rootfs.unpack_check(tarballs[-1]) == []
     assert rootfs.frr_version(netns.FRR10_ROOT).startswith("10.")

@@ -2,12 +2,13 @@
 
 FRR 10.3 does IS-IS SRv6 and L3VPN over SRv6; bookworm's 8.4 does not. Installing trixie's FRR on the
 host would upgrade its libc, so FRR 10.3 runs from this tree with chroot instead. The tree is built
-once with debootstrap (the only thing installed on the host) and kept as a tarball keyed on the suite
-and FRR version; later runs unpack it.
+once with debootstrap (the only thing installed on the host) and kept as a tarball keyed on the suite,
+the package list and the FRR version; later runs unpack it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -22,7 +23,9 @@ SUITE = "trixie"
 CACHE = Path("/var/cache/netauto")
 MIRROR_SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
-PACKAGES = ("frr", "iproute2", "iputils-ping", "fping")
+# nftables: packet counters on a router (which routers a flow crosses); fping: many pings at once
+PACKAGES = ("frr", "iproute2", "iputils-ping", "fping", "nftables")
+MARKER = ".netauto-packages"  # the package list a tree was built with
 TRIMMED = ("usr/share/doc", "usr/share/man", "usr/share/locale", "usr/share/info", "var/lib/apt/lists", "var/cache/apt")
 
 
@@ -47,20 +50,34 @@ def mirror() -> str:
     return DEFAULT_MIRROR
 
 
+def packages_key() -> str:
+    return hashlib.sha256(" ".join(PACKAGES).encode()).hexdigest()[:8]
+
+
+def cached_tarballs(cache: Path = CACHE) -> list[Path]:
+    """Cached trees with today's package list, oldest first."""
+    return sorted(cache.glob(f"frr-rootfs-{SUITE}-{packages_key()}-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+
+
 def ensure(target: Path, cache: Path = CACHE) -> Rootfs:
-    """A ready tree at `target`: unpacked from the newest cached tarball, or built and cached."""
+    """A ready tree at `target`: kept if built with today's package list, else unpacked from the newest
+    cached tarball, else built and cached."""
     start = time.monotonic()
-    if (target / "usr/lib/frr/zebra").exists():
+    if _marker(target) == packages_key():
         return Rootfs(target, frr_version(target), 0.0, built=False)
-    tarballs = sorted(cache.glob(f"frr-rootfs-{SUITE}-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if os.path.ismount(target / "proc"):
+        raise RootfsError(f"{target} is out of date but a lab runs from it; `netauto lab down` that lab first")
+    if target.exists():
+        shutil.rmtree(target)
+    tarballs = cached_tarballs(cache)
     if tarballs:
-        target.mkdir(parents=True, exist_ok=True)
+        target.mkdir(parents=True)
         _run(["tar", "-xzf", str(tarballs[-1]), "-C", str(target)])
         return Rootfs(target, frr_version(target), time.monotonic() - start, built=False)
     build(target)
     version = frr_version(target)
     cache.mkdir(parents=True, exist_ok=True)
-    tarball = cache / f"frr-rootfs-{SUITE}-{version}.tar.gz"
+    tarball = cache / f"frr-rootfs-{SUITE}-{packages_key()}-{version}.tar.gz"
     _run(["tar", "-czf", f"{tarball}.part", "-C", str(target), "."])
     os.replace(f"{tarball}.part", tarball)
     return Rootfs(target, version, time.monotonic() - start, built=True)
@@ -82,6 +99,14 @@ def build(target: Path) -> None:
     )
     for folder in TRIMMED:
         shutil.rmtree(target / folder, ignore_errors=True)
+    (target / MARKER).write_text(packages_key() + "\n", encoding="utf-8")
+
+
+def _marker(target: Path) -> str | None:
+    try:
+        return (target / MARKER).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
 
 
 def frr_version(target: Path) -> str:
