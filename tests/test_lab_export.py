@@ -21,6 +21,8 @@ from conftest import QINGPU, ROOT, TESTS, run_netauto
 # containerlab's own schema (BSD-3-Clause, see clab.schema.LICENSE), as given in ../shared/schemas
 SCHEMA = TESTS / "fixtures" / "containerlab" / "clab.schema.json"
 SAMPLE = ROOT / "topologies" / "qingpu-slice-frr.clab.yml"
+# the same slice for each lab FRR: 8.4 (IP transport) and 10.3 (SRv6, one VPN in the global table)
+SAMPLES = {"8": SAMPLE, "10": ROOT / "topologies" / "qingpu-slice-frr10.clab.yml"}
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
 
 
@@ -86,9 +88,17 @@ def test_topology_follows_the_plan(exported: Path) -> None:
     assert len(set(addresses)) == len(addresses)
 
 
-def test_committed_sample_is_what_export_writes_today(exported: Path) -> None:
-    assert exported.read_text(encoding="utf-8") == SAMPLE.read_text(encoding="utf-8")
-    fresh, committed = exported.parent / "qingpu-slice-frr", SAMPLE.parent / "qingpu-slice-frr"
+@pytest.mark.parametrize("frr_version", list(SAMPLES))
+def test_committed_sample_is_what_export_writes_today(frr_version: str, tmp_path: Path) -> None:
+    sample = SAMPLES[frr_version]
+    exported = tmp_path / sample.name
+    arguments = ["-o", str(exported), "--secrets", str(SECRETS), "--frr-version", frr_version]
+    result = run_netauto("lab", "export", str(QINGPU), *arguments)
+    assert result.returncode == 0, result.stderr
+    assert schema_errors(yaml.safe_load(exported.read_text(encoding="utf-8"))) == []
+    assert exported.read_text(encoding="utf-8") == sample.read_text(encoding="utf-8")
+    folder = sample.name.removesuffix(".clab.yml")
+    fresh, committed = exported.parent / folder, sample.parent / folder
     files = _files(fresh)
     assert files == _files(committed)
     for file in files:

@@ -289,6 +289,48 @@ def check_capabilities(inv: Inventory, report: Reporter) -> None:
             )
 
 
+def check_vpn_forwarding(inv: Inventory, report: Reporter) -> None:
+    """What the VPNs can forward on each platform (DESIGN §9): a VPN in the global table needs a platform
+    that renders it (`global_table_vpn`); a platform without VRF devices (`vrf_forwarding: false`, the
+    FRR 10.3 lab) forwards only that VPN, so the others are a warning: control plane only."""
+    global_vpns = [(i, vpn) for i, vpn in enumerate(inv.vpns) if vpn.global_table]
+    for i, vpn in global_vpns[1:]:
+        report.error(
+            ("vpns", i, "global_table"),
+            f"VPN '{vpn.id}' is the second VPN in the global table (after '{global_vpns[0][1].id}'): "
+            "they would share one routing table",
+            "keep at most one VPN with global_table: true",
+        )
+    classes = {sc.id: sc for sc in inv.site_classes}
+    known = platforms()
+    first_site: dict[str, int] = {}
+    for i, site in enumerate(inv.sites):
+        sc = classes.get(site.site_class)
+        platform = site.platform or (sc.platform if sc else None)
+        if sc is not None and platform in known:
+            first_site.setdefault(platform, i)
+    for platform, i in sorted(first_site.items(), key=lambda item: item[1]):
+        features = known[platform].features
+        if global_vpns and not features.get("global_table_vpn", False):
+            report.error(
+                ("sites", i, "platform"),
+                f"platform '{platform}' cannot carry VPN '{global_vpns[0][1].id}' in its global table",
+                "global_table VPNs are rendered for FRR; remove global_table or change the platform",
+            )
+        named = [vpn.id for vpn in inv.vpns if not vpn.global_table]
+        if named and not features.get("vrf_forwarding", True):
+            report.warning(
+                ("sites", i, "platform"),
+                f"platform '{platform}' has no VRF devices: VPNs in a VRF of their own "
+                f"({_few_ids(named)}) get their control plane but forward nothing",
+                "the VPN in the global table (global_table: true) is the one these routers forward",
+            )
+
+
+def _few_ids(ids: list[str], shown: int = 3) -> str:
+    return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
+
+
 def check_attachment_pools(inv: Inventory, report: Reporter) -> None:
     """VPNs attached to sites need the PE-CE pools."""
     attached = any(v.attach for v in inv.vpns) or bool(inv.dedicated_networks)
@@ -473,6 +515,7 @@ CHECKS: tuple[Callable[[Inventory, Reporter], None], ...] = (
     check_sites,
     check_capabilities,
     check_vpns,
+    check_vpn_forwarding,
     check_attachment_pools,
     check_dedicated_networks,
     check_demands,

@@ -209,6 +209,9 @@ class Vpn(Model):
     route_targets: RouteTargets | None = None
     vpn_id: int | None = Field(None, ge=1, le=4094)  # also the VLAN of its PE-CE and LAN sub-interfaces
     attach: list[Ident] = []  # site classes whose every site joins this VPN (dedicated networks add their sites)
+    # carried in the default VRF (the global routing table) instead of a VRF of its own: for routers
+    # without VRF devices (the SRv6 lab); at most one per network, or two VPNs would share a table
+    global_table: bool = False
 
 
 class Border(Model):

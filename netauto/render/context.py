@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from ipaddress import ip_network
 from typing import Any
 
 from netauto.addressing import address_text
@@ -55,6 +56,7 @@ class _Index:
     lan_by_site_vpn: dict[tuple[str, str], PlannedLan]
     site_names: dict[str, str]
     routing: dict[str, str]  # site class -> static | ebgp
+    global_table: set[str]  # VPNs carried in the default VRF
 
 
 def build_contexts(result: PlanResult, secrets: Secrets, only: set[str] | None = None) -> dict[str, Context]:
@@ -116,6 +118,7 @@ def _index(result: PlanResult) -> _Index:
         lan_by_site_vpn={(lan.site, lan.vpn): lan for lan in plan.lans},
         site_names={s.id: s.name for s in plan.sites},
         routing={sc.id: sc.pe_ce_routing for sc in inv.site_classes},
+        global_table={v.id for v in inv.vpns if v.global_table},
     )
 
 
@@ -208,10 +211,17 @@ def _subinterfaces(device: PlannedDevice, index: _Index) -> list[Context]:
         v4, v6 = f"{e.ce_v4}/31", f"{e.ce_v6}/127"
         subs.append(_sub(a.ce_interface, a.vlan, a.vpn, "pe-ce", v4, v6, a.pe_device, a.primary))
     for lan in index.lans.get(device.name, []):
-        gateway_v4 = f"{address_text(lan.net_v4 + 1, 4)}/{lan.len_v4}" if lan.net_v4 is not None else None
-        gateway_v6 = f"{address_text(lan.net_v6 + 1, 6)}/{lan.len_v6}" if lan.net_v6 is not None else None
-        subs.append(_sub(lan.interface, lan.vlan, lan.vpn, "lan", gateway_v4, gateway_v6, None, True))
+        subs.append(_sub(lan.interface, lan.vlan, lan.vpn, "lan", *_gateways(lan), None, True))
+    for sub in subs:
+        sub["global_table"] = sub["vrf"] in index.global_table
     return subs
+
+
+def _gateways(lan: PlannedLan) -> tuple[str | None, str | None]:
+    """A LAN's gateway addresses (its first host), with the prefix length."""
+    v4 = f"{address_text(lan.net_v4 + 1, 4)}/{lan.len_v4}" if lan.net_v4 is not None else None
+    v6 = f"{address_text(lan.net_v6 + 1, 6)}/{lan.len_v6}" if lan.net_v6 is not None else None
+    return v4, v6
 
 
 def _sub(
@@ -341,9 +351,28 @@ def _vrfs(device: PlannedDevice, result: PlanResult, index: _Index) -> list[Cont
                 "backup_color": colors[vpn.backup_plane] if vpn.backup_plane else None,
                 "ce_neighbors": ce_neighbors,
                 "static_routes": static_routes,
+                "global_table": vpn.id in index.global_table,
+                "networks": _networks(device, vpn.id, by_vpn.get(vpn.id, []), static_routes, index)
+                if vpn.id in index.global_table
+                else [],
             }
         )
     return vrfs
+
+
+def _networks(
+    device: PlannedDevice, vpn: str, attachments: list[PlannedAttachment], static_routes: list[Context], index: _Index
+) -> list[Context]:
+    """The prefixes a PE originates into a VPN carried in its global table (announced one by one, so
+    the rest of the global table - loopbacks, core links - stays out of the VPN)."""
+    prefixes = [(f"{address_text(a.net_v4, 4)}/31", 4) for a in attachments]
+    prefixes += [(f"{address_text(a.net_v6, 6)}/127", 6) for a in attachments]
+    for lan in index.lans.get(device.name, []):
+        if lan.vpn == vpn:
+            prefixes += [(str(p), p.version) for p in (lan.prefix_v4, lan.prefix_v6) if p is not None]
+    prefixes += [(r["prefix"], r["version"]) for r in static_routes]
+    ordered = sorted(set(prefixes), key=lambda item: (item[1], ip_network(item[0])))
+    return [{"prefix": prefix, "version": version} for prefix, version in ordered]
 
 
 def _ce(device: PlannedDevice, result: PlanResult, index: _Index) -> Context:
@@ -361,6 +390,7 @@ def _ce(device: PlannedDevice, result: PlanResult, index: _Index) -> Context:
         vrfs.append(
             {
                 "name": vpn.id,
+                "global_table": vpn.id in index.global_table,
                 "vlan": vpn.vpn_id,
                 "rd": f"{device.loopback_v4}:{vpn.vpn_id}",
                 "lan_v4": str(lan.prefix_v4) if lan and lan.prefix_v4 else None,
