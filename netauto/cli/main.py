@@ -405,15 +405,20 @@ def lab_up(
         stderr.print(f"Error: unknown engine {engine}; expected netns or containerlab", markup=False)
         raise typer.Exit(1)
     from netauto.lab import netns
+    from netauto.lab.slice import global_vpn
 
     run_guarded(netns.require_root)
     _lab_frr(frr_version)
-    _, devices, links = _lab_slice(path, frr_version, spec, secrets_file, folder / "configs")
+    result, devices, links = _lab_slice(path, frr_version, spec, secrets_file, folder / "configs")
     frr = run_guarded(lambda: _frr_install(frr_version))
-    lab = run_guarded(lambda: netns.up(devices, links, folder / "configs", name, frr=frr))
+    vpn = global_vpn(result.inventory, result.plan, devices)
+    lab = run_guarded(lambda: netns.up(devices, links, folder / "configs", name, frr=frr, vpn=vpn))
     meta = {"inventory": str(path), "spec": vars(spec), "frr_version": frr_version}
     (folder / "lab.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
-    stdout.print(f"lab {name}: {len(lab.namespaces)} FRR routers, {len(lab.links)} links up", markup=False)
+    summary = f"lab {name}: {len(lab.namespaces)} FRR routers, {len(lab.links)} links up"
+    if vpn is not None:
+        summary += f"; VPN {vpn.id} in the global table: {len(vpn.attachments)} PE-CE links, {len(vpn.hosts)} LAN hosts"
+    stdout.print(summary, markup=False)
 
 
 def _frr_install(version: str):  # type: ignore[no-untyped-def]
@@ -499,7 +504,7 @@ def lab_verify(
     """Adjacencies, BGP sessions, loopbacks as planned, one SRv6 path; then fail every link and compare
     who reaches whom with the analysis."""
     from netauto.lab import netns
-    from netauto.lab.slice import select, slice_links
+    from netauto.lab.slice import global_vpn, select, slice_links
     from netauto.lab.verify import expected, verify
 
     lab = run_guarded(lambda: netns.load(name))
@@ -511,7 +516,8 @@ def lab_verify(
     result = _lab_plan(Path(meta["inventory"]), meta.get("frr_version", "8"))
     devices = select(result.plan, SliceSpec(**meta["spec"]))
     planned = expected(result.plan, devices, slice_links(result.plan, devices))
-    verification = run_guarded(lambda: verify(lab, planned, sweep=sweep))
+    vpn = global_vpn(result.inventory, result.plan, devices)
+    verification = run_guarded(lambda: verify(lab, planned, sweep=sweep, vpn=vpn))
     if as_json:
         sys.stdout.write(json.dumps(verification.as_dict(), indent=2) + "\n")
     else:

@@ -18,6 +18,7 @@ from netauto.plan.export import summary
 
 if TYPE_CHECKING:
     from netauto.analyze.model import Analysis
+    from netauto.lab.l3vpn import VpnCheck
     from netauto.lab.verify import Verification
     from netauto.review.change import Change
 
@@ -192,9 +193,16 @@ def print_verification(console: Console, verification: Verification) -> None:
         console.print(
             f"SRv6 path {' -> '.join(demo.path)} (segments {', '.join(demo.segments)}): "
             f"{'answers' if demo.answered else 'NO ANSWER'}; without {demo.path[1]}'s End: "
-            f"{'STILL ANSWERS' if demo.answered_without_end else 'no answer, as it should be'}",
+            f"{'STILL ANSWERS' if demo.answered_without_end else 'no answer, as it should be'}"
+            + (
+                f"; {demo.path[1]} counted {demo.counted_at_end} of {demo.sent} to its End"
+                if demo.counted_at_end is not None
+                else ""
+            ),
             markup=False,
         )
+    if verification.vpn is not None:
+        print_vpn_check(console, verification.vpn)
     if not verification.sweep:
         return
     table = Table(title="Single link failures: lab against analysis", title_justify="left")
@@ -204,3 +212,37 @@ def print_verification(console: Console, verification: Verification) -> None:
         detail = "; ".join(f"{r}: missing {d['missing']} extra {d['extra']}" for r, d in row.disagreements.items())
         table.add_row(row.link, "yes" if row.agree else "NO", f"{row.seconds:.2f}", detail)
     console.print(table)
+
+
+def print_vpn_check(console: Console, check: VpnCheck) -> None:
+    if check.error:
+        console.print(f"VPN {check.vpn} over SRv6: could not be measured: {check.error}", markup=False)
+        return
+    lossless = sum(1 for p in check.pairs if p.ok)
+    crossing = sum(1 for p in check.pairs if p.encapsulated)
+    console.print(
+        f"VPN {check.vpn} over SRv6: {lossless} of {len(check.pairs)} host pairs without loss "
+        f"({crossing} across the SRv6 core); routes complete "
+        + (f"after {check.routes_seconds:.1f} s" if check.routes_seconds is not None else "NEVER")
+        + (
+            f" (FRR's kernel-refused routes imported again on {', '.join(check.reimported)})"
+            if check.reimported
+            else ""
+        ),
+        markup=False,
+    )
+    for p in check.pairs:
+        if not p.ok:
+            console.print(
+                f"  {p.source} -> {p.target}: {p.received}/{p.sent} answered, SRv6 {p.encapsulated}", markup=False
+            )
+    for path in check.paths:
+        when = f"{path.failed_link} down ({path.seconds:.1f} s)" if path.failed_link else "normal state"
+        crossed = ", ".join(f"{link} ({packets})" for link, packets in path.measured.items()) or "nothing"
+        console.print(
+            f"  flow {' -> '.join(check.flow or ())}, {when}: {path.arrived}/{path.sent} arrived over {crossed}; "
+            f"analysis: over {', '.join(path.predicted)} - {'agrees' if path.ok else 'DISAGREES'}",
+            markup=False,
+        )
+    if len(check.paths) == 2:
+        console.print(f"  the failure {'moved the flow' if check.moved else 'did NOT move the flow'}", markup=False)

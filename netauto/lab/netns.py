@@ -26,6 +26,7 @@ from pathlib import Path
 from pyroute2 import IPRoute, netns  # type: ignore[import-untyped]
 
 from netauto.errors import NetautoError
+from netauto.lab.slice import GlobalVpn, LanHost
 from netauto.plan.model import PlannedLink
 
 FRR_BIN = Path("/usr/lib/frr")
@@ -56,6 +57,10 @@ class FrrInstall:
     # 8.4: without it zebra's FIB falls out of step with the kernel after a link flap (DESIGN §9);
     # None: the daemons start without startup files (10.3's mgmtd refuses one) and get all through vtysh
     zebra_startup: str | None = "no zebra nexthop kernel enable\n"
+    # lab settings given through vtysh before the rendered config, when there is no startup file; the
+    # same FIB fix (10.3, measured: after a link flap zebra's re-install of BGP routes over SRv6 was
+    # refused by the kernel and the route stayed out of the FIB)
+    settings: tuple[str, ...] = ()
     # the interface IS-IS SRv6 installs the End SID on (templates/frr/srv6.j2); this kernel has no
     # dummy interfaces, an empty bridge serves (DESIGN §9)
     srv6_interface: str | None = None
@@ -78,7 +83,13 @@ class FrrInstall:
 
 HOST_FRR = FrrInstall()
 FRR10_ROOT = Path("/var/lib/netauto/rootfs-trixie")
-FRR10 = FrrInstall(FRR10_ROOT, ("zebra", "mgmtd", "staticd", "isisd", "bgpd"), "/run/frr", None, "sr0")
+FRR10 = FrrInstall(
+    FRR10_ROOT,
+    ("zebra", "mgmtd", "staticd", "bfdd", "isisd", "bgpd"),
+    "/run/frr",
+    zebra_startup=None,
+    srv6_interface="sr0",
+)
 
 
 def install_of(root: str | None) -> FrrInstall:
@@ -91,9 +102,12 @@ class Lab:
     namespaces: dict[str, str]  # device -> namespace
     links: list[tuple[str, str, str, str]] = field(default_factory=list)  # a, a_if, b, b_if
     root: str | None = None  # FRR from this chroot tree (FRR10), else the host's
+    # the global-table VPN: PE-CE sub-interfaces (pe, pe_if, ce, ce_if) and hosts on its LANs (name -> ns)
+    attachments: list[tuple[str, str, str, str]] = field(default_factory=list)
+    hosts: dict[str, str] = field(default_factory=dict)
 
     def ns(self, device: str) -> str:
-        return self.namespaces[device]
+        return self.namespaces.get(device) or self.hosts[device]
 
     @property
     def frr(self) -> FrrInstall:
@@ -118,42 +132,99 @@ def up(
     name: str,
     state_dir: Path = STATE_DIR,
     frr: FrrInstall = HOST_FRR,
+    vpn: GlobalVpn | None = None,
 ) -> Lab:
     """Build the namespaces and links, start FRR in each, load each router's rendered config.
 
-    A failure halfway removes everything made so far before it is reported.
+    `vpn` is the VPN carried in the global table: the lab wires its PE-CE sub-interfaces (this kernel
+    has no VLAN devices, measured: each sub-interface is a veth pair of its own, named as the plan
+    names it) and a host namespace on each of its LANs. A failure halfway removes everything made so
+    far before it is reported.
     """
     require_root()
     if not LAB_NAME.fullmatch(name):
         raise LabError(f"lab name {name!r}: use 1-20 lower-case letters, digits and dashes")
     down(name, state_dir)  # whatever is left of an earlier lab of this name
-    lab = Lab(name, {device: f"{name}-{i:03d}" for i, device in enumerate(devices)}, root=_root(frr))
+    namespaces = {device: f"{name}-{i:03d}" for i, device in enumerate(devices)}
+    hosts = vpn.hosts if vpn else []
+    host_namespaces = {h.name: f"{name}-{len(devices) + i:03d}" for i, h in enumerate(hosts)}
+    lab = Lab(name, namespaces, root=_root(frr), hosts=host_namespaces)
     try:
-        _build(lab, links, configs, state_dir)
+        _build(lab, links, configs, state_dir, vpn)
     except BaseException:
         down(name, state_dir)
         raise
     return lab
 
 
-def _build(lab: Lab, links: list[PlannedLink], configs: Path, state_dir: Path) -> None:
+def _build(
+    lab: Lab,
+    links: list[PlannedLink],
+    configs: Path,
+    state_dir: Path,
+    vpn: GlobalVpn | None,
+) -> None:
+    attachments, hosts = (vpn.attachments, vpn.hosts) if vpn else ([], [])
     _save(lab, state_dir)
     for ns in lab.namespaces.values():
         _namespace(ns, lab.frr.srv6_interface)
     for k, link in enumerate(links):
-        _veth(lab, k, link)
+        ends = ((link.a.device, link.a.interface or f"eth{k}"), (link.b.device, link.b.interface or f"eth{k}"))
+        lab.links.append(_veth(lab, f"nv{k}", ends))
+    for k, (pe, pe_if, ce, ce_if) in enumerate(attachments):
+        lab.attachments.append(_veth(lab, f"na{k}", ((pe, pe_if), (ce, ce_if))))
+    for k, host in enumerate(hosts):
+        _host(lab, f"nh{k}", host)
     if lab.frr.root is not None and not os.path.ismount(lab.frr.root / "proc"):
         _run(["mount", "-t", "proc", "proc", str(lab.frr.root / "proc")])
     for device, ns in lab.namespaces.items():
         _start_frr(lab.frr, ns, device)
     _save(lab, state_dir)
     interfaces: dict[str, set[str]] = {device: set() for device in lab.namespaces}
-    for a, a_if, b, b_if in lab.links:
+    for a, a_if, b, b_if in lab.links + lab.attachments:
         interfaces[a].add(a_if)
         interfaces[b].add(b_if)
+    for host in hosts:
+        interfaces[host.device].add(host.interface)
     for device, ns in lab.namespaces.items():
         _wait_for_interfaces(lab.frr, ns, interfaces[device])
+        if lab.frr.settings:
+            settings = [word for setting in lab.frr.settings for word in ("-c", setting)]
+            _run(lab.frr.vtysh(ns, "-c", "configure terminal", *settings))
         _load_config(lab.frr, ns, configs / f"{device}.cfg")
+    if vpn is not None:
+        _export_once_the_sid_is_allocated(lab, vpn)
+
+
+SID_TIMEOUT = 30.0
+
+
+def _export_once_the_sid_is_allocated(lab: Lab, vpn: GlobalVpn) -> None:
+    """FRR 10.3 may export the global table to the VPN before the SID its routes need is installed
+    (measured here: routes exported without a SID, or no End.DT6 in the kernel, on about one router
+    in three; DESIGN §9). Once each router's SID is allocated, its export is applied again; the
+    config stays the rendered one."""
+    deadline = time.monotonic() + SID_TIMEOUT
+    for router in vpn.pes:
+        while not _global_sid(lab, router):
+            if time.monotonic() > deadline:
+                raise LabError(f"{router}: no SRv6 SID for VPN {vpn.id} within {SID_TIMEOUT:.0f} s")
+            time.sleep(0.2)
+        reexport = ["-c", "configure terminal", "-c", f"router bgp {vpn.asn}", "-c", "address-family ipv6 unicast"]
+        _run(lab.frr.vtysh(lab.ns(router), *reexport, "-c", "no export vpn", "-c", "export vpn"))
+
+
+def _global_sid(lab: Lab, router: str) -> str | None:
+    """The SID the default VRF exports its IPv6 routes with, once bgpd has it."""
+    text = vtysh(lab, router, "show bgp segment-routing srv6")
+    in_default = False
+    for line in text.splitlines():
+        if line.startswith("- name:"):
+            in_default = line.split(":", 1)[1].strip() == "default"
+        elif in_default and "vpn_policy[AFI_IP6].tovpn_sid:" in line:
+            sid = line.split(":", 1)[1].strip()
+            return None if sid == "(null)" else sid
+    return None
 
 
 def _root(frr: FrrInstall) -> str | None:
@@ -182,18 +253,26 @@ def _namespace(ns: str, srv6_interface: str | None) -> None:
     _run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", *SYSCTLS])
 
 
-def _veth(lab: Lab, k: int, link: PlannedLink) -> None:
+def _veth(lab: Lab, temp: str, ends: tuple[tuple[str, str], tuple[str, str]]) -> tuple[str, str, str, str]:
     """A veth pair straight into both namespaces, each end named as the plan names the interface."""
-    ends = ((link.a.device, link.a.interface or f"eth{k}"), (link.b.device, link.b.interface or f"eth{k}"))
-    temp = (f"nv{k}a", f"nv{k}b")
+    temps = (f"{temp}a", f"{temp}b")
     with IPRoute() as ipr:
-        ipr.link("add", ifname=temp[0], kind="veth", peer=temp[1])
-        for (device, _), name in zip(ends, temp, strict=True):
+        ipr.link("add", ifname=temps[0], kind="veth", peer=temps[1])
+        for (device, _), name in zip(ends, temps, strict=True):
             ipr.link("set", index=ipr.link_lookup(ifname=name)[0], net_ns_fd=lab.ns(device))
-    for (device, interface), name in zip(ends, temp, strict=True):
+    for (device, interface), name in zip(ends, temps, strict=True):
         with IPRoute(netns=lab.ns(device)) as ipr:
             ipr.link("set", index=ipr.link_lookup(ifname=name)[0], ifname=interface, state="up")
-    lab.links.append((ends[0][0], ends[0][1], ends[1][0], ends[1][1]))
+    return ends[0][0], ends[0][1], ends[1][0], ends[1][1]
+
+
+def _host(lab: Lab, temp: str, host: LanHost) -> None:
+    """A host namespace on a router's LAN: address, default route to the router's LAN address."""
+    ns = lab.hosts[host.name]
+    _namespace(ns, None)
+    _veth(lab, temp, ((host.device, host.interface), (host.name, "eth0")))
+    _run(["ip", "-n", ns, "-6", "address", "add", host.address, "dev", "eth0", "nodad"])
+    _run(["ip", "-n", ns, "-6", "route", "add", "default", "via", host.gateway, "dev", "eth0"])
 
 
 def _start_frr(frr: FrrInstall, ns: str, hostname: str) -> None:
@@ -267,7 +346,8 @@ def load(name: str, state_dir: Path = STATE_DIR) -> Lab:
         raise LabError(f"no lab named {name} (no {path})")
     data = json.loads(path.read_text(encoding="utf-8"))
     links = [(str(a), str(a_if), str(b), str(b_if)) for a, a_if, b, b_if in data["links"]]
-    return Lab(data["name"], data["namespaces"], links, data.get("root"))
+    attachments = [(str(a), str(a_if), str(b), str(b_if)) for a, a_if, b, b_if in data.get("attachments", [])]
+    return Lab(data["name"], data["namespaces"], links, data.get("root"), attachments, data.get("hosts", {}))
 
 
 def down(name: str, state_dir: Path = STATE_DIR) -> None:
@@ -296,6 +376,16 @@ def down(name: str, state_dir: Path = STATE_DIR) -> None:
             shutil.rmtree(frr.etc(ns), ignore_errors=True)
             shutil.rmtree(frr.run_dir(ns), ignore_errors=True)
     state_file(name, state_dir).unlink(missing_ok=True)
+    _unmount_unused_proc()
+
+
+def _unmount_unused_proc() -> None:
+    """The tree's /proc, once no lab runs from the tree any more (no router folder left in it)."""
+    root = FRR10.root
+    if root is None or not os.path.ismount(root / "proc"):
+        return
+    if not any(FRR10.run_dir("x").parent.glob("*-[0-9][0-9][0-9]")):
+        subprocess.run(["umount", str(root / "proc")], capture_output=True, timeout=30)
 
 
 def _belongs(ns: str, name: str) -> bool:

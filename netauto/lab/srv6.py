@@ -19,6 +19,7 @@ import json
 from dataclasses import asdict, dataclass
 from ipaddress import IPv6Address, IPv6Network
 
+from netauto.lab import nft
 from netauto.lab.netns import Lab, LabError, in_ns
 
 DEMO_PREFIX = IPv6Address("2001:db8:5e6::1")  # documentation space; a local route in C's VPN_TABLE only
@@ -26,6 +27,7 @@ VPN_TABLE = "100"  # stands in for a VPN's table (no VRF devices here); C's main
 SID_BLOCK = "fc00:0:{n}::"  # without IS-IS SRv6: one /48 locator per router of the demo
 BLOCK_RULE_PREFERENCE = "100"  # before the main table's rule (32766)
 DT6_FUNCTION = 0xD6  # C's End.DT6 SID in its planned locator (FRR allocates End/End.X from ::0 up)
+PINGS = 5
 
 
 @dataclass
@@ -35,10 +37,13 @@ class Srv6Demo:
     answered: bool
     answered_without_end: bool
     error: str | None = None  # the demo could not be set up (a finding, e.g. a link of the path is down)
+    sent: int = PINGS
+    counted_at_end: int | None = None  # echo requests B counted to its End SID (None: no counters, FRR 8)
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.answered and not self.answered_without_end
+        counted = self.counted_at_end is None or self.counted_at_end == self.sent
+        return self.error is None and self.answered and not self.answered_without_end and counted
 
     def as_dict(self) -> dict[str, object]:
         return {**asdict(self), "ok": self.ok}
@@ -89,7 +94,7 @@ def run(lab: Lab, routers: list[str], loopbacks_v6: dict[str, str], locators: di
         for router, commands in ((c, c_setup), (b, b_setup), (a, a_setup)):
             for command in commands:
                 _must(lab, router, command)
-        answered = _ping(lab, a, loopbacks_v6[a])
+        answered, counted = _ping_counted(lab, a, loopbacks_v6[a], b, end)
         # B's End blocked by a policy rule (a deleted route would be put straight back by FRR 10's zebra)
         blocking = _ip("rule add to", f"{end}/128 prohibit pref", BLOCK_RULE_PREFERENCE)
         b_setup.append(blocking)
@@ -101,7 +106,7 @@ def run(lab: Lab, routers: list[str], loopbacks_v6: dict[str, str], locators: di
         _undo(lab, a, a_setup)
         _undo(lab, b, b_setup)
         _undo(lab, c, c_setup)
-    return Srv6Demo([a, b, c], [end, dt6], answered, answered_without_end)
+    return Srv6Demo([a, b, c], [end, dt6], answered, answered_without_end, counted_at_end=counted)
 
 
 def _ip(*parts: str) -> list[str]:
@@ -121,7 +126,16 @@ def _installed_end(lab: Lab, router: str) -> str:
     return str(sids[0])
 
 
-def _ping(lab: Lab, router: str, source: str, count: int = 3) -> bool:
+def _ping_counted(lab: Lab, a: str, source: str, b: str, end: str) -> tuple[bool, int | None]:
+    """Ping from A along the segment list; with counters, how many echo requests B's End SID received."""
+    if not nft.available(lab):
+        return _ping(lab, a, source), None
+    with nft.counting(lab, {b: {"end": f"ip6 daddr {end}"}}) as read:
+        answered = _ping(lab, a, source)
+        return answered, read()[b]["end"]
+
+
+def _ping(lab: Lab, router: str, source: str, count: int = PINGS) -> bool:
     command = ["ping", "-6", "-c", str(count), "-W", "1", "-I", source, str(DEMO_PREFIX)]
     return in_ns(lab, router, *command).returncode == 0
 

@@ -2,7 +2,8 @@
 every link of the slice: fail it, compare who still reaches whom with the analysis' prediction.
 
 Only the IS-IS speakers (core, pe, border) carry loopbacks in the global table; CEs reach the network
-through VRFs, whose data plane this kernel cannot run (no VRF devices), so they are not measured.
+through VRFs, whose data plane this kernel cannot run (no VRF devices). On FRR 10.3 the one VPN carried
+in the global table is measured end to end instead (netauto/lab/l3vpn.py).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any
 
 from netauto.analyze.connectivity import reachable
 from netauto.analyze.graph import Edge, adjacency
-from netauto.lab import srv6
+from netauto.lab import l3vpn, srv6
+from netauto.lab.l3vpn import VpnCheck
 from netauto.lab.netns import Lab, in_ns, set_link, vtysh
+from netauto.lab.slice import GlobalVpn
 from netauto.lab.srv6 import Srv6Demo
 from netauto.model.checks import IGP_ROLES
 from netauto.plan.model import Plan, PlannedLink
@@ -93,11 +96,12 @@ class Verification:
     checks: list[Check]
     srv6: Srv6Demo | None
     sweep: list[FailureRow]
+    vpn: VpnCheck | None = None
 
     @property
     def ok(self) -> bool:
-        srv6_ok = self.srv6 is None or self.srv6.ok
-        return all(c.ok for c in self.checks) and srv6_ok and all(row.agree for row in self.sweep)
+        demos_ok = (self.srv6 is None or self.srv6.ok) and (self.vpn is None or self.vpn.ok)
+        return all(c.ok for c in self.checks) and demos_ok and all(row.agree for row in self.sweep)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +109,7 @@ class Verification:
             "converged_seconds": round(self.converged_seconds, 2),
             "checks": [{**asdict(c), "ok": c.ok} for c in self.checks],
             "srv6": self.srv6.as_dict() if self.srv6 else None,
+            "vpn": self.vpn.as_dict() if self.vpn else None,
             "sweep": [asdict(row) for row in self.sweep],
         }
 
@@ -177,7 +182,12 @@ def wait_sessions(lab: Lab, exp: Expected, timeout: float) -> None:
 
 
 def verify(
-    lab: Lab, exp: Expected, timeout: float = 60.0, failure_timeout: float = 8.0, sweep: bool = True
+    lab: Lab,
+    exp: Expected,
+    timeout: float = 60.0,
+    failure_timeout: float = 8.0,
+    sweep: bool = True,
+    vpn: GlobalVpn | None = None,
 ) -> Verification:
     converged = wait_converged(lab, exp, timeout)
     wait_sessions(lab, exp, timeout)
@@ -193,8 +203,11 @@ def verify(
             own = [str(exp.locators[router])]
             checks.append(Check(router, "end-sid", own, installed_end_sid(lab, router, exp)))
     demo = srv6.run(lab, exp.igp, {r: exp.loopbacks[r][1] for r in exp.igp}, exp.locators)
+    vpn_check = l3vpn.run(lab, vpn, exp.links, exp.locators) if vpn and vpn.hosts and exp.locators else None
+    if vpn_check is not None:
+        wait_converged(lab, exp, timeout)  # the traced flow silenced a link, then restored it
     rows = [_fail_one(lab, exp, link, failure_timeout) for link in exp.links] if sweep else []
-    return Verification(converged, checks, demo, rows)
+    return Verification(converged, checks, demo, rows, vpn_check)
 
 
 def _fail_one(lab: Lab, exp: Expected, link: PlannedLink, timeout: float) -> FailureRow:

@@ -1,0 +1,294 @@
+"""L3VPN over SRv6 in the lab, on the VPN carried in the global table (the lab kernel has no VRF
+devices, DESIGN §9):
+
+- every host on the VPN's LANs reaches every other one (fping, 0% loss), and a PE's route to a LAN
+  behind another PE is an SRv6 encapsulation (`encap seg6` to that PE's End.DT6 SID);
+- which way a flow between two PEs goes: nftables counters on every IS-IS router, one per incoming
+  link, count the packets addressed to the far PE's locator (the SRv6 outer header), so the links
+  that counted packets are the flow's path. Measured in the normal state and with a core link of
+  that path down, each beside the links the analysis puts on the shortest paths (plan metrics, every
+  equal-cost path: the kernel hashes a flow onto one, and may move it between them).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from ipaddress import IPv6Network
+
+from netauto.analyze.capacity import Failure, shortest_paths
+from netauto.analyze.graph import Edge, adjacency
+from netauto.lab.netns import Lab, LabError, in_ns
+from netauto.lab.nft import counting, silenced
+from netauto.lab.slice import GlobalVpn, LanHost
+from netauto.plan.model import PlannedLink
+
+PINGS = 5  # per pair in the mesh
+FLOW_PACKETS = 50  # per path measurement
+SETTLE_SECONDS = 15.0
+
+
+@dataclass
+class Pair:
+    source: str
+    target: str
+    sent: int
+    received: int
+    encapsulated: bool | None  # the source PE's route is SRv6 (None: both hosts behind the same PE)
+
+    @property
+    def ok(self) -> bool:
+        return self.sent > 0 and self.received == self.sent and self.encapsulated is not False
+
+
+@dataclass
+class FlowPath:
+    """Where a flow between two PEs went: the links its packets crossed (a counter per router and
+    incoming interface), beside the links the analysis puts on its shortest paths."""
+
+    failed_link: str | None
+    predicted: list[str]  # links on some shortest path (the analysis' Dijkstra, plan metrics, ECMP)
+    measured: dict[str, int]  # link -> packets of the flow that crossed it
+    arrived: int  # packets that reached the far PE
+    sent: int
+    seconds: float = 0.0  # from the failure to the measurement (0 in the normal state)
+
+    @property
+    def ok(self) -> bool:
+        """Every packet arrived, and only over links the analysis predicted."""
+        return self.arrived == self.sent and bool(self.measured) and set(self.measured) <= set(self.predicted)
+
+
+@dataclass
+class VpnCheck:
+    vpn: str
+    pairs: list[Pair] = field(default_factory=list)
+    flow: tuple[str, str] | None = None  # the hosts of the traced flow
+    routes_seconds: float | None = None  # until every PE had an SRv6 route to every LAN behind another PE
+    reimported: list[str] = field(default_factory=list)  # PEs whose kernel-refused VPN routes were re-imported
+    paths: list[FlowPath] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def moved(self) -> bool:
+        return len(self.paths) == 2 and self.paths[0].measured != self.paths[1].measured
+
+    @property
+    def ok(self) -> bool:
+        paths_ok = len(self.paths) == 2 and all(p.ok for p in self.paths) and self.moved
+        return self.error is None and bool(self.pairs) and all(p.ok for p in self.pairs) and paths_ok
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            **asdict(self),
+            "pairs": [{**asdict(p), "ok": p.ok} for p in self.pairs],
+            "paths": [{**asdict(p), "ok": p.ok} for p in self.paths],
+            "moved": self.moved,
+            "ok": self.ok,
+        }
+
+
+def run(lab: Lab, vpn: GlobalVpn, links: list[PlannedLink], locators: dict[str, IPv6Network]) -> VpnCheck:
+    check = VpnCheck(vpn.id)
+    pes = _pes_of_hosts(vpn)
+    try:
+        check.routes_seconds = _wait_for_routes(lab, vpn, pes, check.reimported)
+        check.pairs = [pair for host in vpn.hosts for pair in _mesh_from(lab, host, vpn.hosts, pes)]
+        source, target = _flow(vpn.hosts, pes)
+        check.flow = (source.name, target.name)
+        check.paths = _paths(lab, vpn, links, locators, source, target, pes)
+    except LabError as error:
+        check.error = str(error)
+    return check
+
+
+def _pes_of_hosts(vpn: GlobalVpn) -> dict[str, set[str]]:
+    """Each host's PEs: its router if that is a PE, else the PEs its CE is attached to."""
+    pes: dict[str, set[str]] = {}
+    for host in vpn.hosts:
+        if host.device in vpn.pes:
+            pes[host.name] = {host.device}
+        else:
+            pes[host.name] = {pe for pe, _, ce, _ in vpn.attachments if ce == host.device}
+    return pes
+
+
+REIMPORT_AFTER = 3.0
+
+
+def _wait_for_routes(
+    lab: Lab, vpn: GlobalVpn, pes: dict[str, set[str]], reimported: list[str], timeout: float = 30.0
+) -> float | None:
+    """Seconds until every PE with a host behind it has an SRv6 route to each LAN behind another PE
+    (None: not within `timeout`; the mesh then shows which pairs fail).
+
+    FRR 10.3's zebra can be left with VPN routes the kernel refused (measured after link flaps: a
+    nexthop installed on an interface going down, then "Nexthop id does not exist" for the routes
+    using it, never retried; `show ipv6 route` flags them `r`). A PE still missing routes after
+    REIMPORT_AFTER seconds imports the VPN again, once, and the check names it."""
+    start = time.monotonic()
+    wanted = {
+        (pe, host.prefix)
+        for source in vpn.hosts
+        for host in vpn.hosts
+        for pe in pes[source.name]
+        if pe not in pes[host.name]
+    }
+    while wanted:
+        wanted = {(pe, prefix) for pe, prefix in wanted if "encap seg6 " not in _route(lab, pe, prefix)}
+        waited = time.monotonic() - start
+        if waited > timeout:
+            return None
+        if wanted and waited > REIMPORT_AFTER and not reimported:
+            reimported.extend(sorted({pe for pe, _ in wanted}))
+            for pe in reimported:
+                _reimport(lab, pe, vpn.asn)
+        if wanted:
+            time.sleep(0.2)
+    return round(time.monotonic() - start, 2)
+
+
+def _reimport(lab: Lab, router: str, asn: int) -> None:
+    commands = ["configure terminal", f"router bgp {asn}", "address-family ipv6 unicast", "no import vpn", "import vpn"]
+    in_ns(lab, router, *lab.frr.vtysh(lab.ns(router), *[word for c in commands for word in ("-c", c)]))
+
+
+def _route(lab: Lab, router: str, prefix: str) -> str:
+    return in_ns(lab, router, "ip", "-6", "route", "show", prefix).stdout
+
+
+def _mesh_from(lab: Lab, source: LanHost, hosts: list[LanHost], pes: dict[str, set[str]]) -> list[Pair]:
+    targets = {h.ip: h for h in hosts if h.name != source.name}
+    result = in_ns(lab, source.name, "fping", "-6", "-q", "-c", str(PINGS), "-p", "50", *targets)
+    pairs = []
+    for line in result.stderr.splitlines():  # "addr : xmt/rcv/%loss = 5/5/0%, ..."
+        address, _, stats = line.partition(" : ")
+        target = targets.get(address.strip())
+        if target is None or "xmt/rcv" not in stats:
+            continue
+        sent, received = (int(n) for n in stats.split("=")[1].split("/")[:2])
+        pairs.append(Pair(source.name, target.name, sent, received, _encapsulated(lab, source, target, pes)))
+    return pairs
+
+
+def _encapsulated(lab: Lab, source: LanHost, target: LanHost, pes: dict[str, set[str]]) -> bool | None:
+    if pes[source.name] & pes[target.name]:
+        return None
+    return all("encap seg6 " in _route(lab, pe, target.prefix) for pe in pes[source.name])
+
+
+def _flow(hosts: list[LanHost], pes: dict[str, set[str]]) -> tuple[LanHost, LanHost]:
+    """The first two hosts each behind one PE, different ones (two towns' villages in Qingpu)."""
+    single = [h for h in hosts if len(pes[h.name]) == 1]
+    for source in single:
+        for target in single:
+            if pes[source.name] != pes[target.name]:
+                return source, target
+    raise LabError("the lab has no two hosts behind different single PEs to trace a flow between")
+
+
+def _paths(
+    lab: Lab,
+    vpn: GlobalVpn,
+    links: list[PlannedLink],
+    locators: dict[str, IPv6Network],
+    source: LanHost,
+    target: LanHost,
+    pes: dict[str, set[str]],
+) -> list[FlowPath]:
+    (source_pe,), (target_pe,) = pes[source.name], pes[target.name]
+    routers = vpn.pes
+    igp_links = [link for link in links if link.a.device in routers and link.b.device in routers]
+    trace = _Trace(lab, igp_links, locators[target_pe], source, target.ip, target_pe)
+    normal = trace.settled(None, _predicted(routers, igp_links, source_pe, target_pe, None))
+    failed = _link_to_fail(igp_links, normal.measured)
+    ends = next(
+        ln for ln in lab.links if {ln[0], ln[2]} == {failed.a.device, failed.b.device} and failed.a.interface in ln
+    )
+    predicted = _predicted(routers, igp_links, source_pe, target_pe, failed)
+    start = time.monotonic()
+    with silenced(lab, ends):
+        after = trace.settled(failed.id, predicted)
+        after.seconds = round(time.monotonic() - start, 2)
+    return [normal, after]
+
+
+def _link_to_fail(links: list[PlannedLink], measured: dict[str, int]) -> PlannedLink:
+    """The link of the flow that carried most of it, preferring a core link."""
+    used = sorted((link for link in links if link.id in measured), key=lambda link: -measured[link.id])
+    if not used:
+        raise LabError("the traced flow crossed no link of the lab")
+    core = [link for link in used if link.link_class == "core"]
+    return (core or used)[0]
+
+
+def _predicted(
+    routers: list[str], links: list[PlannedLink], source: str, target: str, failed: PlannedLink | None
+) -> list[str]:
+    """The links on the shortest paths from `source` to `target` as the analysis computes them (its
+    Dijkstra, the plan's metrics, every equal-cost path)."""
+    index = {name: i for i, name in enumerate(routers)}
+    edges = [
+        Edge(k, link.id, index[link.a.device], index[link.b.device], link.link_class, 0.0, link.metric, frozenset(), ())
+        for k, link in enumerate(links)
+    ]
+    removed = frozenset(e.index for e in edges if failed is not None and e.id == failed.id)
+    failure = Failure("link", failed.id, removed) if failed else Failure("normal", "normal state")
+    graph, metrics = adjacency(len(routers), edges), [e.metric for e in edges]
+    to_target = shortest_paths(graph, metrics, [index[target]], failure)
+    on_path: set[str] = set()
+    frontier, seen = [index[source]], {index[source]}
+    while frontier:
+        node = frontier.pop()
+        for neighbour, edge in graph[node]:
+            if edge not in removed and to_target[neighbour] + metrics[edge] == to_target[node]:
+                on_path.add(edges[edge].id)
+                if neighbour not in seen:
+                    seen.add(neighbour)
+                    frontier.append(neighbour)
+    return sorted(on_path)
+
+
+class _Trace:
+    """Counters on every router, one per incoming link, for packets to the far PE's locator (the SRv6
+    outer header of the flow); a ping flow from the source host, then the counters read."""
+
+    def __init__(
+        self, lab: Lab, links: list[PlannedLink], locator: IPv6Network, source: LanHost, target_ip: str, target_pe: str
+    ) -> None:
+        self.lab, self.locator, self.source, self.target_ip, self.target_pe = lab, locator, source, target_ip, target_pe
+        self.incoming: dict[str, dict[str, str]] = {}  # router -> interface -> link id
+        for link in links:
+            self.incoming.setdefault(link.a.device, {})[link.a.interface or ""] = link.id
+            self.incoming.setdefault(link.b.device, {})[link.b.interface or ""] = link.id
+
+    def settled(self, failed: str | None, predicted: list[str]) -> FlowPath:
+        """Measure until the flow is delivered whole over the same links twice in a row (the routers have
+        converged: BFD saw the failure, IS-IS moved the paths) or the time runs out; the last measurement."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        previous: dict[str, int] | None = None
+        while True:
+            measured, arrived = self.measure()
+            whole = arrived == FLOW_PACKETS
+            if whole and previous is not None and measured.keys() == previous.keys() or time.monotonic() > deadline:
+                return FlowPath(failed, predicted, measured, arrived, FLOW_PACKETS)
+            previous = measured if whole else None
+            time.sleep(0.3)
+
+    def measure(self) -> tuple[dict[str, int], int]:
+        matches = {
+            router: {name: f'iifname "{name}" ip6 daddr {self.locator}' for name in interfaces}
+            for router, interfaces in self.incoming.items()
+        }
+        with counting(self.lab, matches) as read:
+            ping = ["ping", "-6", "-q", "-c", str(FLOW_PACKETS), "-i", "0.01", "-W", "1", self.target_ip]
+            in_ns(self.lab, self.source.name, *ping)
+            counted = read()
+        links: dict[str, int] = {}
+        for router, by_interface in counted.items():
+            for interface, packets in by_interface.items():
+                if packets:
+                    link = self.incoming[router][interface]
+                    links[link] = links.get(link, 0) + packets
+        arrived = sum(counted.get(self.target_pe, {}).values())
+        return dict(sorted(links.items())), arrived
