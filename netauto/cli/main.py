@@ -394,6 +394,9 @@ def lab_up(
     bureaus: BureausOption = 1,
     secrets_file: SecretsOption = None,
     frr_version: FrrVersionOption = "8",
+    with_ssh: Annotated[
+        bool, typer.Option("--ssh", help="A management network and an sshd per router, landing in its vtysh.")
+    ] = False,
 ) -> None:
     """Bring a slice up as real routers: FRR in network namespaces, or containerlab where installed."""
     spec = SliceSpec(scope.value, towns, villages, bureaus)
@@ -416,6 +419,16 @@ def lab_up(
     meta = {"inventory": str(path), "spec": vars(spec), "frr_version": frr_version}
     (folder / "lab.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
     summary = f"lab {name}: {len(lab.namespaces)} FRR routers, {len(lab.links)} links up"
+    if with_ssh:
+        from netauto.lab import ssh
+
+        try:
+            reach = run_guarded(lambda: ssh.up(lab, folder / "ssh"))
+        except typer.Exit:
+            run_guarded(lambda: netns.down(name))
+            run_guarded(lambda: ssh.down(name, folder / "ssh"))
+            raise
+        summary += f"; SSH to each router's vtysh: {reach.hosts_file}, {reach.known_hosts}, key {reach.client_key}"
     if vpn is not None:
         summary += f"; VPN {vpn.id} in the global table: {len(vpn.attachments)} PE-CE links, {len(vpn.hosts)} LAN hosts"
     stdout.print(summary, markup=False)
@@ -459,10 +472,11 @@ def _containerlab_deploy(
 @lab_app.command("down")
 def lab_down(name: LabName = "lab") -> None:
     """Stop the lab's routers and remove its namespaces."""
-    from netauto.lab import netns
+    from netauto.lab import netns, ssh
 
     run_guarded(netns.require_root)
     run_guarded(lambda: netns.down(name))
+    run_guarded(lambda: ssh.down(name, Path("build/labs") / name / "ssh"))
     stdout.print(f"lab {name}: down", markup=False)
 
 

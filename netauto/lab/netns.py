@@ -367,8 +367,10 @@ def down(name: str, state_dir: Path = STATE_DIR) -> None:
                     os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
                 except (ValueError, ProcessLookupError):
                     pass
-    time.sleep(0.2)
     existing = set(netns.listnetns())
+    for ns in namespaces & existing:
+        _stop_everything_in(ns)
+    time.sleep(0.2)
     for ns in namespaces:
         if ns in existing:
             netns.remove(ns)
@@ -377,6 +379,16 @@ def down(name: str, state_dir: Path = STATE_DIR) -> None:
             shutil.rmtree(frr.run_dir(ns), ignore_errors=True)
     state_file(name, state_dir).unlink(missing_ok=True)
     _unmount_unused_proc()
+
+
+def _stop_everything_in(ns: str) -> None:
+    """Whatever else still runs in the namespace (the lab's sshd, a stray ping) is stopped too."""
+    listed = _output(["ip", "netns", "pids", ns], timeout=30).stdout.split()
+    for pid in listed:
+        try:
+            os.kill(int(pid), signal.SIGTERM)
+        except (ValueError, ProcessLookupError):
+            pass
 
 
 def _unmount_unused_proc() -> None:
