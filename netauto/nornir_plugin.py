@@ -2,7 +2,10 @@
 
 Hosts are the plan's managed devices, with their platform, role, site and planes; groups per role,
 platform and site; connection options for netmiko and napalm from the platform data files.
-Credentials come from the environment (NETAUTO_USERNAME, NETAUTO_PASSWORD), never the inventory.
+Credentials come from the environment, never the inventory: NETAUTO_USERNAME, NETAUTO_PASSWORD or
+NETAUTO_SSH_KEY (a private key file). Host keys are always checked strictly: against NETAUTO_KNOWN_HOSTS
+when set, else the user's known_hosts. A hosts file (device -> hostname, port; a lab writes one)
+replaces the plan's in-band addresses (the loopbacks) where given.
 
     from nornir import InitNornir
     nr = InitNornir(inventory={"plugin": "NetautoInventory", "options": {"inventory_path": "inventory/qingpu"}})
@@ -14,6 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import yaml
 from nornir.core.inventory import ConnectionOptions, Defaults, Group, Groups, Host, Hosts, Inventory, ParentGroups
 
 from netauto.pipeline import PlanResult, build_plan
@@ -29,10 +33,12 @@ class NetautoInventory:
         inventory_path: str | Path = "inventory/qingpu",
         plan_result: PlanResult | None = None,
         only: set[str] | None = None,
+        hosts_file: str | Path | None = None,
     ) -> None:
         self.inventory_path = Path(inventory_path)
         self.plan_result = plan_result
         self.only = only
+        self.addresses = _addresses(Path(hosts_file)) if hosts_file else {}
 
     def load(self) -> Inventory:
         result = self.plan_result or build_plan(self.inventory_path)
@@ -46,16 +52,37 @@ class NetautoInventory:
             for name in names:
                 if name not in groups:
                     groups[name] = Group(name=name)
-            hosts[device.name] = _host(device, planes_of.get(device.name, []), ParentGroups(groups[n] for n in names))
+            host = _host(device, planes_of.get(device.name, []), ParentGroups(groups[n] for n in names))
+            if device.name in self.addresses:
+                host.hostname, host.port = self.addresses[device.name]
+            hosts[device.name] = host
         defaults = Defaults(username=os.environ.get("NETAUTO_USERNAME"), password=os.environ.get("NETAUTO_PASSWORD"))
         return Inventory(hosts=hosts, groups=groups, defaults=defaults)
+
+
+def _addresses(path: Path) -> dict[str, tuple[str, int]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(name): (str(entry["hostname"]), int(entry.get("port", 22))) for name, entry in data.items()}
+
+
+def ssh_extras() -> dict[str, Any]:
+    """Netmiko connection arguments for key login and strict host-key checking, from the environment."""
+    extras: dict[str, Any] = {"ssh_strict": True, "allow_agent": False, "conn_timeout": 10}
+    key = os.environ.get("NETAUTO_SSH_KEY")
+    if key:
+        extras.update(use_keys=True, key_file=key)
+    known_hosts = os.environ.get("NETAUTO_KNOWN_HOSTS")
+    if known_hosts:
+        extras.update(system_host_keys=False, alt_host_keys=True, alt_key_file=known_hosts)
+    return extras
 
 
 def _host(device: PlannedDevice, planes: list[str], groups: ParentGroups) -> Host:
     spec = get_platform(device.platform or "")
     options = {}
     if spec.netmiko_device_type:
-        options["netmiko"] = ConnectionOptions(platform=spec.netmiko_device_type, extras=dict(spec.netmiko_extras))
+        extras = {**spec.netmiko_extras, **ssh_extras()}
+        options["netmiko"] = ConnectionOptions(platform=spec.netmiko_device_type, extras=extras)
     if spec.napalm_driver:
         options["napalm"] = ConnectionOptions(platform=spec.napalm_driver)
     data: dict[str, Any] = {

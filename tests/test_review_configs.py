@@ -209,3 +209,34 @@ def test_order_matters_inside_ordered_sections() -> None:
     policy = "route-policy P\n  if destination in A then\n    drop\n  endif\n  pass\nend-policy\n"
     swapped = "route-policy P\n  pass\n  if destination in A then\n    drop\n  endif\nend-policy\n"
     assert digest(policy, "cisco_iosxr") != digest(swapped, "cisco_iosxr")
+
+
+def test_frr_remediation_sends_context_first_and_replaces_a_net_in_two_steps() -> None:
+    """Measured on FRR 8.4 by a push: a `bgp router-id` sent after the RDs re-derived them, and a new NET
+    with another system ID is refused while the old one is still there."""
+    syntax = get_platform("frr").config_syntax
+    old = parse(
+        "router isis 1\n net 49.0001.0000.0000.0001.00\nexit\n"
+        "router bgp 1 vrf a\n bgp router-id 10.0.0.1\n address-family ipv4 unicast\n"
+        "  rd vpn export 10.0.0.1:5\n exit-address-family\nexit\n",
+        syntax,
+    )
+    new = parse(
+        "router isis 1\n net 49.0001.0000.0000.0002.00\nexit\n"
+        "router bgp 1 vrf a\n bgp router-id 10.0.0.2\n address-family ipv4 unicast\n"
+        "  rd vpn export 10.0.0.2:5\n exit-address-family\nexit\n",
+        syntax,
+    )
+    assert remediation(old, new, syntax) == [
+        "router isis 1",
+        " no net 49.0001.0000.0000.0001.00",
+        " net 49.0001.0000.0000.0002.00",
+        "exit",
+        "router bgp 1 vrf a",
+        " bgp router-id 10.0.0.2",
+        " address-family ipv4 unicast",
+        "  no rd vpn export 10.0.0.1:5",
+        "  rd vpn export 10.0.0.2:5",
+        " exit",
+        "exit",
+    ]

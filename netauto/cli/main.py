@@ -19,8 +19,10 @@ from netauto.cli.output import (
     print_change,
     print_diagnostics,
     print_plan_summary,
+    print_push_report,
     print_verification,
     stage_progress,
+    wave_progress,
 )
 from netauto.errors import InventoryError, NetautoError
 from netauto.example.synth import SynthSize, write_synthetic_inventory
@@ -310,6 +312,67 @@ def approve(
         markup=False,
         highlight=False,
     )
+
+
+PUSH_FAILED_EXIT_CODE = 4  # the push failed on a device or a post-check; what it touched was restored
+
+
+@app.command(name="push")
+def push_command(
+    path: InventoryPath = DEFAULT_INVENTORY,
+    apply: Annotated[bool, typer.Option("--apply", help="Change the routers (default: a dry run).")] = False,
+    hosts_file: Annotated[
+        Path | None, typer.Option("--hosts", help="YAML: device -> {hostname, port} (a lab writes one).")
+    ] = None,
+    devices: Annotated[list[str] | None, typer.Option("--device", help="Only this device (repeatable).")] = None,
+    canary: Annotated[list[str] | None, typer.Option("--canary", help="The canary wave (repeatable).")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Devices per wave after the canary.")] = 10,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Devices changed at once.")] = 10,
+    max_failures: Annotated[
+        int, typer.Option("--max-failures", min=0, help="Failed devices tolerated before stopping.")
+    ] = 0,
+    expected_hash: Annotated[
+        str | None, typer.Option("--hash", help="Refuse unless this is the newest approval's hash.")
+    ] = None,
+    post_check_seconds: Annotated[
+        float, typer.Option("--post-check-timeout", min=0, help="Seconds a wave gets to pass its post-checks.")
+    ] = 30.0,
+    resume: Annotated[Path | None, typer.Option("--resume", help="Continue the push of this journal.")] = None,
+    rollback_journal: Annotated[
+        Path | None, typer.Option("--rollback", help="Restore every device this journal touched.")
+    ] = None,
+    journal_root: Annotated[Path, typer.Option("--journal-dir", help="Where journals are kept.")] = Path("build/push"),
+    output: ConfigsOption = Path("build/configs"),
+    baseline_root: BaselineOption = Path("baselines"),
+    secrets_file: SecretsOption = None,
+) -> None:
+    """Push the approved change: back up, dry run (default) or apply in waves with post-checks, journal,
+    restore on failure; or resume / roll back a journal. Credentials: NETAUTO_USERNAME and NETAUTO_SSH_KEY
+    or NETAUTO_PASSWORD; host keys: NETAUTO_KNOWN_HOSTS (else ~/.ssh/known_hosts), always checked."""
+    from netauto.push.engine import PushOptions
+    from netauto.push.run import PushRequest, run_push, run_rollback
+
+    options = PushOptions(workers, batch_size, canary or [], max_failures, hosts_file, post_check_seconds)
+    if rollback_journal is not None:
+        with stage_progress(stderr) as on_stage:
+            result = run_guarded(lambda: plan_and_lock(path, on_stage))
+        secrets = run_guarded(lambda: load_secrets(secrets_file, path))
+        outcomes = run_guarded(lambda: run_rollback(result, secrets, rollback_journal, options))
+        for device, outcome in sorted(outcomes.items()):
+            stdout.print(f"{device}: {outcome}", markup=False, highlight=False)
+        stdout.print(f"rollback of {rollback_journal}: {len(outcomes)} device(s) touched", markup=False)
+        if any(o != "restored" for o in outcomes.values()):
+            raise typer.Exit(PUSH_FAILED_EXIT_CODE)
+        return
+    result, secrets, baseline, change, _ = _current_change(path, output, baseline_root, secrets_file, None, False, 20)
+    request = PushRequest(
+        apply or resume is not None, options, output, journal_root, devices or [], expected_hash, resume
+    )
+    with wave_progress(stderr) as progress:
+        report = run_guarded(lambda: run_push(result, secrets, change, baseline, request, progress))
+    print_push_report(stdout, report, dry_run=not request.apply)
+    if not report.ok:
+        raise typer.Exit(PUSH_FAILED_EXIT_CODE)
 
 
 class Scope(StrEnum):

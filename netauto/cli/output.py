@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from netauto.analyze.model import Analysis
     from netauto.lab.l3vpn import VpnCheck
     from netauto.lab.verify import Verification
+    from netauto.push.engine import PushReport
     from netauto.review.change import Change
 
 
@@ -246,3 +247,45 @@ def print_vpn_check(console: Console, check: VpnCheck) -> None:
         )
     if len(check.paths) == 2:
         console.print(f"  the failure {'moved the flow' if check.moved else 'did NOT move the flow'}", markup=False)
+
+
+@contextmanager
+def wave_progress(console: Console) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar per wave of a push."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        bars: dict[str, Any] = {}
+
+        def advance(label: str, done: int, total: int) -> None:
+            if label not in bars:
+                bars[label] = progress.add_task(label, total=total)
+            progress.update(bars[label], completed=done)
+
+        yield advance
+
+
+def print_push_report(console: Console, report: PushReport, dry_run: bool) -> None:
+    if dry_run:
+        for device in sorted(report.devices.values(), key=lambda d: d.device):
+            if not device.commands:
+                console.print(f"{device.device}: in sync, nothing to send", markup=False, highlight=False)
+                continue
+            console.print(f"{device.device}: would send {len(device.commands)} line(s)", markup=False, highlight=False)
+            for line in device.commands:
+                console.print(f"  {line}", markup=False, highlight=False)
+        console.print("Dry run: nothing was changed (push --apply to change the routers).", markup=False)
+        return
+    table = Table(title=f"push: journal {report.journal}", title_justify="left")
+    for header in ("device", "outcome", "lines", "detail"):
+        table.add_column(header)
+    for device in sorted(report.devices.values(), key=lambda d: d.device):
+        table.add_row(device.device, device.outcome, str(len(device.commands)), device.detail)
+    console.print(table)
+    if report.stopped:
+        console.print(f"Stopped: {report.stopped}; every device touched was restored from its backup.", markup=False)

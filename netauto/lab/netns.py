@@ -20,10 +20,13 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pyroute2 import IPRoute, netns  # type: ignore[import-untyped]
+from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 
 from netauto.errors import NetautoError
 from netauto.lab.slice import GlobalVpn, LanHost
@@ -133,13 +136,16 @@ def up(
     state_dir: Path = STATE_DIR,
     frr: FrrInstall = HOST_FRR,
     vpn: GlobalVpn | None = None,
+    bridges: dict[str, list[str]] | None = None,
+    strict: bool = False,
 ) -> Lab:
     """Build the namespaces and links, start FRR in each, load each router's rendered config.
 
     `vpn` is the VPN carried in the global table: the lab wires its PE-CE sub-interfaces (this kernel
     has no VLAN devices, measured: each sub-interface is a veth pair of its own, named as the plan
-    names it) and a host namespace on each of its LANs. A failure halfway removes everything made so
-    far before it is reported.
+    names it) and a host namespace on each of its LANs. `bridges` gives routers interfaces without a
+    far end (empty bridges, named as given: a scratch copy of a router's ports). `strict`: a config line
+    FRR refuses is an error. A failure halfway removes everything made so far before it is reported.
     """
     require_root()
     if not LAB_NAME.fullmatch(name):
@@ -150,7 +156,10 @@ def up(
     host_namespaces = {h.name: f"{name}-{len(devices) + i:03d}" for i, h in enumerate(hosts)}
     lab = Lab(name, namespaces, root=_root(frr), hosts=host_namespaces)
     try:
-        _build(lab, links, configs, state_dir, vpn)
+        _build(lab, links, configs, state_dir, vpn, bridges or {}, strict)
+    except NetlinkError as error:
+        down(name, state_dir)
+        raise LabError(f"lab {name}: the kernel refused a namespace or link: {error.args[-1]}") from None
     except BaseException:
         down(name, state_dir)
         raise
@@ -163,11 +172,15 @@ def _build(
     configs: Path,
     state_dir: Path,
     vpn: GlobalVpn | None,
+    bridges: dict[str, list[str]],
+    strict: bool,
 ) -> None:
     attachments, hosts = (vpn.attachments, vpn.hosts) if vpn else ([], [])
     _save(lab, state_dir)
     for ns in lab.namespaces.values():
         _namespace(ns, lab.frr.srv6_interface)
+    for device, names in bridges.items():
+        _bridges(lab.ns(device), [n for n in names if n not in ("lo", lab.frr.srv6_interface)])
     for k, link in enumerate(links):
         ends = ((link.a.device, link.a.interface or f"eth{k}"), (link.b.device, link.b.interface or f"eth{k}"))
         lab.links.append(_veth(lab, f"nv{k}", ends))
@@ -177,8 +190,7 @@ def _build(
         _host(lab, f"nh{k}", host)
     if lab.frr.root is not None and not os.path.ismount(lab.frr.root / "proc"):
         _run(["mount", "-t", "proc", "proc", str(lab.frr.root / "proc")])
-    for device, ns in lab.namespaces.items():
-        _start_frr(lab.frr, ns, device)
+    _each(lambda device, ns: _start_frr(lab.frr, ns, device), lab.namespaces)
     _save(lab, state_dir)
     interfaces: dict[str, set[str]] = {device: set() for device in lab.namespaces}
     for a, a_if, b, b_if in lab.links + lab.attachments:
@@ -186,12 +198,17 @@ def _build(
         interfaces[b].add(b_if)
     for host in hosts:
         interfaces[host.device].add(host.interface)
-    for device, ns in lab.namespaces.items():
+    for device, names in bridges.items():
+        interfaces[device] |= {n for n in names if n != "lo"}
+
+    def configure(device: str, ns: str) -> None:
         _wait_for_interfaces(lab.frr, ns, interfaces[device])
         if lab.frr.settings:
             settings = [word for setting in lab.frr.settings for word in ("-c", setting)]
             _run(lab.frr.vtysh(ns, "-c", "configure terminal", *settings))
-        _load_config(lab.frr, ns, configs / f"{device}.cfg")
+        _load_config(lab.frr, ns, configs / f"{device}.cfg", strict)
+
+    _each(configure, lab.namespaces)
     if vpn is not None:
         _export_once_the_sid_is_allocated(lab, vpn)
 
@@ -227,6 +244,16 @@ def _global_sid(lab: Lab, router: str) -> str | None:
     return None
 
 
+PARALLEL_ROUTERS = 8  # routers started or configured at once (each step waits on FRR's processes)
+
+
+def _each(step: Callable[[str, str], None], namespaces: dict[str, str]) -> None:
+    """`step(device, namespace)` for every router, several at once; the first failure is raised."""
+    with ThreadPoolExecutor(max_workers=PARALLEL_ROUTERS) as pool:
+        for future in [pool.submit(step, device, ns) for device, ns in namespaces.items()]:
+            future.result()
+
+
 def _root(frr: FrrInstall) -> str | None:
     return str(frr.root) if frr.root else None
 
@@ -251,6 +278,13 @@ def _namespace(ns: str, srv6_interface: str | None) -> None:
             ipr.link("add", ifname=srv6_interface, kind="bridge")
             ipr.link("set", index=ipr.link_lookup(ifname=srv6_interface)[0], state="up")
     _run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", *SYSCTLS])
+
+
+def _bridges(ns: str, names: list[str]) -> None:
+    with IPRoute(netns=ns) as ipr:
+        for name in names:
+            ipr.link("add", ifname=name, kind="bridge")
+            ipr.link("set", index=ipr.link_lookup(ifname=name)[0], state="up")
 
 
 def _veth(lab: Lab, temp: str, ends: tuple[tuple[str, str], tuple[str, str]]) -> tuple[str, str, str, str]:
@@ -306,12 +340,14 @@ def _start_daemon(command: list[str]) -> None:
         raise LabError(f"{' '.join(command[-9:])} exited with {result.returncode}")
 
 
-def _load_config(frr: FrrInstall, ns: str, config: Path) -> None:
+def _load_config(frr: FrrInstall, ns: str, config: Path, strict: bool = False) -> None:
     inside = f"/etc/frr/{ns}/frr.conf"
     shutil.copyfile(config, frr.host_path(inside))
     result = _output(frr.vtysh(ns, "-f", inside), timeout=60)
-    if result.returncode not in (0, 2):  # 2: some lines refused (reported by verify, not fatal to the lab)
-        raise LabError(f"vtysh could not load {config} into {ns}: {result.stdout}{result.stderr}")
+    refused = result.returncode == 2  # some lines refused: reported by verify, fatal only when strict
+    if result.returncode not in (0, 2) or (refused and strict):
+        lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+        raise LabError(f"FRR refuses lines of {config.name}: " + "; ".join(lines[:5]))
 
 
 def running(lab: Lab, ns: str) -> bool:

@@ -2,7 +2,7 @@
 and an sshd per router whose sessions land in the router's vtysh (DESIGN §9).
 
 - management: a bridge in the host's namespace with the first address of the lab's management subnet
-  (100.64.N.0/24, N from the lab's name); each router gets `mgmt0` on it. FRR sees mgmt0 but has no
+  (198.18.N.0/24, benchmarking space, N from the lab's name); each router gets `mgmt0` on it. FRR sees mgmt0 but has no
   config for it, so no routing protocol runs there.
 - sshd: one per router, started in the router's namespace with its own host key, listening on the
   router's management address only, public-key login for root, `ForceCommand` to the router's vtysh.
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 from pyroute2 import IPRoute  # type: ignore[import-untyped]
+from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 
 from netauto.lab.netns import Lab, LabError
 
@@ -56,7 +57,7 @@ class LabSsh:
 def plan(lab: Lab, folder: Path) -> LabSsh:
     """Names and addresses of the lab's management network (derived from the lab's name)."""
     tag = hashlib.sha256(lab.name.encode()).hexdigest()
-    subnet = IPv4Network(f"100.64.{int(tag[:4], 16) % 256}.0/24")
+    subnet = IPv4Network(f"198.18.{int(tag[:4], 16) % 256}.0/24")  # RFC 2544 benchmarking space
     routers = sorted(lab.namespaces)
     addresses = {device: str(subnet.network_address + FIRST_ROUTER_HOST + k) for k, device in enumerate(routers)}
     return LabSsh(folder.resolve(), f"m{tag[:6]}br", subnet, addresses)
@@ -67,6 +68,16 @@ def up(lab: Lab, folder: Path) -> LabSsh:
     if not SSHD.exists():
         raise LabError("sshd is not installed (Debian package openssh-server); apt-get install -y openssh-server")
     ssh = plan(lab, folder)
+    down(lab.name, ssh.folder)  # whatever an earlier lab of this name left
+    try:
+        return _up(lab, ssh)
+    except NetlinkError as error:
+        down(lab.name, ssh.folder)
+        raise LabError(f"the management network of lab {lab.name}: {error.args[-1]}") from None
+
+
+def _up(lab: Lab, ssh: LabSsh) -> LabSsh:
+    folder = ssh.folder
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
@@ -99,7 +110,10 @@ def down(lab_name: str, folder: Path) -> None:
         for link in ipr.get_links():
             name = link.get_attr("IFLA_IFNAME") or ""
             if name.startswith(prefix):  # the bridge and any port left behind
-                ipr.link("del", index=link["index"])
+                try:
+                    ipr.link("del", index=link["index"])
+                except NetlinkError:
+                    pass  # gone meanwhile: its peer's namespace was removed
 
 
 def _keygen(path: Path) -> None:

@@ -114,8 +114,17 @@ class Verification:
         }
 
 
+ISIS_NEIGHBORS = "show isis neighbor"
+BGP_SESSIONS = "show bgp ipv4 vpn summary json"
+
+
 def isis_neighbors(lab: Lab, router: str) -> set[str]:
-    return {line.split()[0] for line in vtysh(lab, router, "show isis neighbor").splitlines() if " Up " in line}
+    return parse_isis_neighbors(vtysh(lab, router, ISIS_NEIGHBORS))
+
+
+def parse_isis_neighbors(text: str) -> set[str]:
+    """The neighbours (hostnames) of adjacencies that are up, from `show isis neighbor`."""
+    return {line.split()[0] for line in text.splitlines() if " Up " in line}
 
 
 def learned_locators(lab: Lab, router: str, exp: Expected) -> set[str]:
@@ -131,7 +140,11 @@ def installed_end_sid(lab: Lab, router: str, exp: Expected) -> list[str]:
 
 
 def bgp_established(lab: Lab, router: str) -> set[str]:
-    text = vtysh(lab, router, "show bgp ipv4 vpn summary json")
+    return parse_bgp_established(vtysh(lab, router, BGP_SESSIONS))
+
+
+def parse_bgp_established(text: str) -> set[str]:
+    """Peers in state Established, from `show bgp ipv4 vpn summary json`."""
     try:
         peers = _find_peers(json.loads(text or "{}"))
     except ValueError:

@@ -37,6 +37,18 @@ class InterfaceNaming(BaseModel):
         return self.by_speed_gbps[max(self.by_speed_gbps)]
 
 
+class PushSpec(BaseModel):
+    """How a change is pushed to the platform safely (netauto push): its commit strategy and what it
+    says when it refuses a line. Strategies are implemented in netauto/push/strategies.py."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    strategy: str  # apply_verify_restore | commit_confirmed | two_stage_commit | commit_delay
+    config_errors: str  # a regular expression: the platform refused a configuration line
+    interfaces_command: str | None = None  # lists the device's interfaces (first column), for the canonical form
+    notes: str = ""
+
+
 class ConfigSyntax(BaseModel):
     """How the platform writes a config: what to skip when comparing, how to undo and leave."""
 
@@ -68,6 +80,7 @@ class PlatformSpec(BaseModel):
     containerlab_files: dict[str, str] = {}  # path in the node -> content (e.g. FRR's daemons file)
     interfaces: InterfaceNaming
     config_syntax: ConfigSyntax
+    push: PushSpec | None = None
     features: dict[str, bool]
 
 

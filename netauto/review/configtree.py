@@ -133,7 +133,26 @@ def remediation(old: Node, new: Node, syntax: ConfigSyntax) -> list[str]:
         _walk(commands, path).child(_negate(line, syntax))
     for path, line in changes.added:
         _walk(commands, path).child(line)
+    for line, section in commands.children.items():  # top level: removals first, as found
+        if line in new.children:
+            _order_like(section, new.children[line], syntax)
     return _emit(commands, syntax, 0)
+
+
+def _order_like(commands: Node, target: Node, syntax: ConfigSyntax) -> None:
+    """Inside a section: removals first, then the rest in the target config's order, so a command the
+    device reads as context for later ones is sent first, as the device itself writes the config
+    (measured on FRR: a `bgp router-id` sent after `rd vpn export` re-derived the RD and RT)."""
+    position = {line: k for k, line in enumerate(target.children)}
+    removals = {line for line in commands.children if line not in position and line.startswith(syntax.negation + " ")}
+
+    def key(line: str) -> tuple[int, int]:
+        return (0, 0) if line in removals else (1, position.get(line, len(position)))
+
+    commands.children = {line: commands.children[line] for line in sorted(commands.children, key=key)}
+    for line, child in commands.children.items():
+        if line in target.children:
+            _order_like(child, target.children[line], syntax)
 
 
 def _overwrites(line: str, syntax: ConfigSyntax) -> str | None:

@@ -1,0 +1,124 @@
+"""Push benchmark (issue 7), run on demand as root: `./dev bench`.
+
+A synthetic all-FRR network of 20 routers up as a lab with SSH (`netauto lab up --scope all --ssh`);
+a change that touches every router (a new VPN joined by every town, bureau and village: a VRF on every
+PE and core router, sub-interfaces on every CE) is approved and pushed with `netauto push --apply`,
+once with 1 worker and once (the next such change) with 10, the same waves (a canary, then the rest):
+wall time of the whole command each time (after the dry run a user reads first, which leaves the
+intended configs' canonical form in the cache), and the ratio. Target: 10 workers at least 5x faster.
+
+Also from the journal's timestamps: the device work (backups, then the waves: apply, verify,
+post-checks), which is what the workers share, apart from the fixed work of the command (plan, render,
+compare with the baseline).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRETS = ROOT / "tests" / "fixtures" / "secrets.yaml"
+LAB = "nt-pbench"
+SIZE = ["--towns", "3", "--villages-per-town", "2", "--bureaus", "5"]  # 20 managed routers
+TARGET_RATIO = 5.0
+
+
+def netauto(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "netauto", *args]
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=1200)
+    if result.returncode != 0:
+        raise SystemExit(f"netauto {' '.join(args[:3])} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def add_vpn(inventory: Path, number: int) -> None:
+    vpns = yaml.safe_load((inventory / "vpns.yaml").read_text(encoding="utf-8"))
+    vpns["vpns"].append(
+        {
+            "id": f"bench-{number}",
+            "zone": "dedicated",
+            "plane": "data",
+            "prefixes": [f"10.{200 + number}.0.0/16"],
+            "attach": ["town", "bureau", "village"],
+        }
+    )
+    (inventory / "vpns.yaml").write_text(yaml.safe_dump(vpns, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def timed_push(folder: Path, inventory: Path, env: dict[str, str], workers: int, change: int) -> tuple[float, float]:
+    add_vpn(inventory, change)
+    secrets = ["--secrets", str(SECRETS)]
+    netauto(folder, "approve", str(inventory), "--change-id", f"BENCH-{change}", "--by", "bench", *secrets)
+    hosts = str(folder / "build" / "labs" / LAB / "ssh" / "hosts.yaml")
+    netauto(folder, "push", str(inventory), "--hosts", hosts, *secrets, env=env)  # the dry run a user reads first
+    start = time.perf_counter()
+    netauto(folder, "push", str(inventory), "--apply", "--hosts", hosts, "--workers", str(workers),
+            "--batch-size", "20", *secrets, env=env)  # fmt: skip
+    wall = time.perf_counter() - start
+    return wall, device_work(folder)
+
+
+def device_work(folder: Path) -> float:
+    """Seconds of the newest journal spent on devices: push start to the last backup, first wave to end."""
+    journal = max((folder / "build" / "push").glob("2*/journal.jsonl"), key=lambda p: p.stat().st_mtime)
+    records = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    at = [(datetime.fromisoformat(r["at"]), r) for r in records]
+    start = at[0][0]
+    last_backup = max(t for t, r in at if r["action"] == "backup")
+    first_wave = min(t for t, r in at if r["action"] == "wave")
+    end = at[-1][0]
+    return (last_backup - start).total_seconds() + (end - first_wave).total_seconds()
+
+
+def main() -> int:
+    if os.geteuid() != 0 or not Path("/usr/lib/frr/zebra").exists() or not Path("/usr/sbin/sshd").exists():
+        print("push benchmark skipped: it needs root, FRR and sshd (apt-get install -y frr openssh-server)")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        inventory = folder / "inv"
+        netauto(folder, "example", "synth", "-o", str(inventory), *SIZE, "--frr")
+        network = inventory / "network.yaml"
+        network.write_text(network.read_text(encoding="utf-8").replace("transport: mpls", "transport: ip"), "utf-8")
+        secrets = ["--secrets", str(SECRETS)]
+        try:
+            netauto(folder, "lab", "up", str(inventory), "--scope", "all", "--name", LAB, "--ssh", *secrets)
+            ssh = folder / "build" / "labs" / LAB / "ssh"
+            routers = len(yaml.safe_load((ssh / "hosts.yaml").read_text(encoding="utf-8")))
+            env = {
+                **os.environ,
+                "NETAUTO_USERNAME": "root",
+                "NETAUTO_SSH_KEY": str(ssh / "client_ed25519"),
+                "NETAUTO_KNOWN_HOSTS": str(ssh / "known_hosts"),
+            }
+            netauto(folder, "approve", str(inventory), "--change-id", "BASE", "--by", "bench", *secrets)
+            time.sleep(5)  # routing settles, so the post-checks measure the push and not the lab's start
+            one = timed_push(folder, inventory, env, 1, 1)
+            ten = timed_push(folder, inventory, env, 10, 2)
+        finally:
+            subprocess.run(
+                [sys.executable, "-m", "netauto", "lab", "down", "--name", LAB], cwd=folder, capture_output=True
+            )
+            shutil.rmtree(folder / "build", ignore_errors=True)
+    print(f"push a change to all {routers} routers with netauto push --apply: 1 worker / 10 workers")
+    for label, (a, b) in (("whole command", (one[0], ten[0])), ("device work (backups, waves)", (one[1], ten[1]))):
+        ratio = a / b
+        verdict = "ok" if ratio >= TARGET_RATIO else "UNDER TARGET"
+        print(
+            f"  {label:<30} {a:6.1f} s / {b:5.1f} s   ratio {ratio:4.1f}x   target >= {TARGET_RATIO:.0f}x   {verdict}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""netauto push: approved changes to the routers, safely (DESIGN §10)."""

@@ -1,0 +1,286 @@
+"""Push an approved change with Nornir, one device action at a time in the journal:
+
+1. back up every target's running config (and its interface names);
+2. the intended configs in the routers' own form (canonical.py), and per device the remediation from
+   its running config to that form: what would be sent (the dry run prints it, masked);
+3. waves: a canary, then batches (Nornir's threaded runner, `workers` at once); per device the
+   platform's strategy (strategies.py) applies, verifies and, on failure, restores the backup;
+4. after each wave, post-checks on the wave's devices: IS-IS adjacencies and iBGP sessions as the plan
+   says (among the devices this push can reach);
+5. more failed devices than allowed: stop, and restore every device touched so far.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nornir import InitNornir
+from nornir.core import Nornir
+from nornir.core.filter import F
+from nornir.core.task import AggregatedResult, Result, Task
+
+from netauto.errors import NetautoError
+from netauto.lab.netns import FrrInstall
+from netauto.lab.verify import BGP_SESSIONS, ISIS_NEIGHBORS, expected, parse_bgp_established, parse_isis_neighbors
+from netauto.pipeline import PlanResult
+from netauto.platforms import get_platform
+from netauto.push.canonical import canonical_configs
+from netauto.push.journal import Journal
+from netauto.push.strategies import DevicePlan, Outcome, restore, strategy_for
+from netauto.review.configtree import parse, remediation
+from netauto.secrets import Secrets
+
+
+class PushError(NetautoError):
+    pass
+
+
+@dataclass
+class PushOptions:
+    workers: int = 10
+    batch_size: int = 10
+    canary: list[str] = field(default_factory=list)
+    max_failures: int = 0
+    hosts_file: Path | None = None
+    post_check_seconds: float = 30.0  # how long a wave's devices get to show the planned adjacencies and sessions
+
+
+@dataclass
+class DeviceReport:
+    device: str
+    commands: list[str]  # masked: what was (or would be) sent
+    outcome: str = "pending"  # in-sync | applied | failed | restored | restore-failed | skipped
+    detail: str = ""
+
+
+@dataclass
+class PushReport:
+    journal: Path | None
+    waves: list[list[str]]
+    devices: dict[str, DeviceReport]
+    stopped: str = ""  # why the push stopped early, if it did
+
+    @property
+    def ok(self) -> bool:
+        return not self.stopped and all(
+            d.outcome in ("in-sync", "applied", "would-change") for d in self.devices.values()
+        )
+
+
+Progress = Callable[[str, int, int], None]  # wave label, done, total
+
+
+def nornir_for(result: PlanResult, devices: list[str], options: PushOptions) -> Nornir:
+    inventory = {"plan_result": result, "only": set(devices), "hosts_file": options.hosts_file}
+    return InitNornir(
+        inventory={"plugin": "NetautoInventory", "options": inventory},
+        runner={"plugin": "threaded", "options": {"num_workers": max(1, options.workers)}},
+        logging={"enabled": False},
+    )
+
+
+def backup_all(nr: Nornir, journal: Journal, devices: list[str]) -> dict[str, dict[str, Any]]:
+    """Running config and interface names of every device (from the journal when it has them)."""
+    states = journal.states()
+    results = nr.filter(F(name__any=devices)).run(task=_backup, journal=journal, states=states, on_failed=True)
+    _raise_failures(results, "back up")
+    return {name: multi[0].result for name, multi in results.items()}
+
+
+def _backup(task: Task, journal: Journal, states: dict[str, Any]) -> Result:
+    spec = get_platform(task.host.platform or "")
+    connection = task.host.get_connection("netmiko", task.nornir.config)
+    running = connection.send_command(spec.config_syntax.show_running, read_timeout=120)
+    interfaces: list[str] = []
+    if spec.push and spec.push.interfaces_command:
+        listing = connection.send_command(spec.push.interfaces_command, read_timeout=60)
+        interfaces = [line.split()[0] for line in listing.splitlines() if _interface_row(line)]
+    state = states.get(task.host.name)
+    if state is None or not state.backed_up:  # a resumed push keeps the backup from before it began
+        journal.save_backup(task.host.name, running)
+        journal.write(task.host.name, "backup", "ok")
+    return Result(host=task.host, result={"running": running, "interfaces": interfaces})
+
+
+def _interface_row(line: str) -> bool:
+    words = line.split()
+    return len(words) >= 2 and words[1].lower() in ("up", "down") and words[0] != "Interface"
+
+
+def device_plans(
+    intended: dict[str, str],
+    collected: dict[str, dict[str, Any]],
+    platforms: dict[str, str],
+    frr: FrrInstall,
+    cache: Path | None = None,
+) -> dict[str, DevicePlan]:
+    """Per device: the intended config in its own form, and the commands from its running config."""
+    interfaces = {device: data["interfaces"] for device, data in collected.items()}
+    canonical = canonical_configs({d: intended[d] for d in collected}, interfaces, frr, cache)
+    plans = {}
+    for device, data in collected.items():
+        syntax = get_platform(platforms[device]).config_syntax
+        running = parse(data["running"], syntax)
+        target = canonical[device]
+        commands = remediation(running, parse(target, syntax), syntax)
+        plans[device] = DevicePlan(device, platforms[device], commands, target)
+    return plans
+
+
+def waves(devices: list[str], options: PushOptions) -> list[list[str]]:
+    """The canary (given, or the first device), then batches of `batch_size`."""
+    canary = [d for d in options.canary if d in devices] or devices[:1]
+    rest = [d for d in devices if d not in canary]
+    size = max(1, options.batch_size)
+    return [canary] + [rest[i : i + size] for i in range(0, len(rest), size)] if devices else []
+
+
+def push(
+    nr: Nornir,
+    result: PlanResult,
+    plans: dict[str, DevicePlan],
+    journal: Journal,
+    secrets: Secrets,
+    options: PushOptions,
+    progress: Progress | None = None,
+) -> PushReport:
+    """Apply the plans wave by wave; stop and restore everything touched when failures pass the limit."""
+    states = journal.states()
+    todo = [d for d in sorted(plans) if plans[d].commands and not states.get(d, _NEVER).verified]
+    report = PushReport(journal.folder, waves(todo, options), {})
+    for device, plan in plans.items():
+        status = "in-sync" if not plan.commands else "applied" if states.get(device, _NEVER).verified else "pending"
+        report.devices[device] = DeviceReport(device, [secrets.mask(c) for c in plan.commands], status)
+    reachable = sorted(nr.inventory.hosts)
+    for number, wave in enumerate(report.waves):
+        label = "canary" if number == 0 else f"wave {number}"
+        journal.write("*", "wave", "start", label=label, devices=wave)
+        done = [0]
+
+        def step(device: str, *, label: str = label, total: int = len(wave), done: list[int] = done) -> None:
+            done[0] += 1
+            if progress:
+                progress(label, done[0], total)
+
+        results = nr.filter(F(name__any=wave)).run(task=_apply, plans=plans, journal=journal, step=step, on_failed=True)
+        for device in wave:
+            outcome: Outcome = results[device][0].result if not results[device].failed else _crashed(results[device])
+            report.devices[device].outcome, report.devices[device].detail = outcome.status, secrets.mask(outcome.detail)
+        failed_checks = post_checks(nr, result, wave, reachable, options.post_check_seconds)
+        for device, problem in failed_checks.items():
+            journal.write(device, "post-check", "failed", problem)
+            report.devices[device].outcome, report.devices[device].detail = "failed", problem
+        failures = [d for d in report.devices.values() if d.outcome in ("failed", "restored", "restore-failed")]
+        journal.write("*", "wave", "end", label=label, failures=len(failures))
+        if len(failures) > options.max_failures:
+            report.stopped = f"{len(failures)} device(s) failed in the {label} (allowed {options.max_failures})"
+            journal.write("*", "push", "stopping", report.stopped)
+            rollback(nr, journal, report)
+            return report
+    journal.write("*", "push", "end", "ok" if report.ok else "with failures")
+    return report
+
+
+_NEVER = type("Never", (), {"verified": False, "touched": False, "backed_up": False})()
+
+
+def _apply(task: Task, plans: dict[str, DevicePlan], journal: Journal, step: Callable[[str], None]) -> Result:
+    plan = plans[task.host.name]
+    try:
+        outcome = strategy_for(plan.platform)(task, plan, journal)
+    finally:
+        step(task.host.name)
+    return Result(host=task.host, result=outcome, failed=outcome.status != "applied")
+
+
+def _crashed(multi: Any) -> Outcome:
+    exception = multi[0].exception
+    return Outcome("failed", f"{type(exception).__name__}: {exception}" if exception else "failed")
+
+
+def post_checks(
+    nr: Nornir, result: PlanResult, wave: list[str], reachable: list[str], seconds: float
+) -> dict[str, str]:
+    """Per device of the wave, as the plan says, among the devices this push reaches (others may be
+    outside a lab): its links' interfaces up, and for IS-IS routers their adjacencies and iBGP
+    sessions (which run over the loopbacks, so they also show the loopbacks reachable). Given up to
+    `seconds` to settle after the change."""
+    from netauto.lab.slice import slice_links
+
+    links = slice_links(result.plan, reachable)
+    planned = expected(result.plan, reachable, links)
+    ports: dict[str, set[str]] = {d: set() for d in wave}
+    for link in links:
+        for end in (link.a, link.b):
+            if end.device in ports and end.interface:
+                ports[end.device].add(end.interface)
+    remaining = sorted(wave)
+    problems: dict[str, str] = {}
+    deadline = time.monotonic() + seconds
+    while remaining:
+        results = nr.filter(F(name__any=remaining)).run(task=_observe, on_failed=True)
+        problems = {}
+        for device in remaining:
+            if results[device].failed:
+                problems[device] = f"post-check could not run: {results[device][0].exception}"
+                continue
+            up, neighbours, sessions = results[device][0].result
+            down = [f"interface down: {', '.join(sorted(ports[device] - up))}"] if ports[device] - up else []
+            if device in planned.igp:
+                missing_isis = sorted(planned.adjacencies[device] - neighbours)
+                missing_bgp = sorted(planned.sessions[device] - sessions)
+                down += [f"IS-IS adjacency down to {', '.join(missing_isis)}"] if missing_isis else []
+                down += [f"iBGP session down to {', '.join(missing_bgp)}"] if missing_bgp else []
+            if down:
+                problems[device] = "post-check: " + "; ".join(down)
+        remaining = sorted(problems)
+        if not remaining or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
+    return problems
+
+
+def _observe(task: Task) -> Result:
+    """The interfaces that are up, the IS-IS neighbours and the established iBGP sessions."""
+    spec = get_platform(task.host.platform or "")
+    connection = task.host.get_connection("netmiko", task.nornir.config)
+    up: set[str] = set()
+    if spec.push and spec.push.interfaces_command:
+        listing = connection.send_command(spec.push.interfaces_command)
+        up = {line.split()[0] for line in listing.splitlines() if _interface_row(line) and line.split()[1] == "up"}
+    neighbours = parse_isis_neighbors(connection.send_command(ISIS_NEIGHBORS))
+    sessions = parse_bgp_established(connection.send_command(BGP_SESSIONS))
+    return Result(host=task.host, result=(up, neighbours, sessions))
+
+
+def rollback(nr: Nornir, journal: Journal, report: PushReport | None = None) -> dict[str, str]:
+    """Every device the journal says was touched and not yet restored goes back to its backup."""
+    states = journal.states()
+    touched = sorted(d for d, s in states.items() if s.touched and not s.restored and s.backed_up)
+    touched = [d for d in touched if d in nr.inventory.hosts]
+    if not touched:
+        return {}
+    results = nr.filter(F(name__any=touched)).run(task=_restore, journal=journal, on_failed=True)
+    outcomes = {}
+    for device in touched:
+        ok = not results[device].failed and results[device][0].result
+        outcomes[device] = "restored" if ok else "restore-failed"
+        if report is not None and device in report.devices:
+            report.devices[device].outcome = outcomes[device]
+    return outcomes
+
+
+def _restore(task: Task, journal: Journal) -> Result:
+    ok = restore(task, journal, task.host.platform or "")
+    return Result(host=task.host, result=ok, failed=not ok)
+
+
+def _raise_failures(results: AggregatedResult, what: str) -> None:
+    failed = {name: multi[0].exception for name, multi in results.items() if multi.failed}
+    if failed:
+        lines = [f"  {name}: {type(error).__name__}: {error}" for name, error in sorted(failed.items())]
+        raise PushError(f"could not {what} {len(failed)} device(s); nothing was changed:\n" + "\n".join(lines))

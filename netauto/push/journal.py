@@ -1,0 +1,119 @@
+"""The push journal: append-only JSON lines, one record per device action, flushed to disk before and
+after each action, so an interrupted push can be resumed or rolled back from it.
+
+    build/push/<push id>/journal.jsonl      the records (no secrets: details are masked)
+    build/push/<push id>/backups/<dev>.cfg  each device's running config taken before it was touched
+                                            (mode 0600: a running config holds the device's secrets)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from netauto.errors import NetautoError
+
+DEFAULT_ROOT = Path("build/push")
+JOURNAL = "journal.jsonl"
+
+
+class JournalError(NetautoError):
+    pass
+
+
+@dataclass
+class DeviceState:
+    """What the journal says about one device."""
+
+    backed_up: bool = False
+    touched: bool = False  # an apply started: its running config may differ from the backup
+    verified: bool = False  # the intended config is in place and checked
+    restored: bool = False  # put back to its backup after it was touched
+    failed: str = ""  # the last failure, if the device did not end verified or restored
+
+
+class Journal:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / JOURNAL
+        self.mask: Callable[[str], str] = lambda text: text  # the push sets the secrets' mask
+
+    @classmethod
+    def create(cls, root: Path, change_hash: str, approval: str, devices: list[str]) -> Journal:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        journal = cls(root / f"{stamp}-{change_hash[:8]}")
+        (journal.folder / "backups").mkdir(parents=True, mode=0o700)
+        journal.write("*", "push", "start", change_hash=change_hash, approval=approval, devices=devices)
+        return journal
+
+    @classmethod
+    def open(cls, path: Path) -> Journal:
+        """An existing journal: its folder, or the journal file itself."""
+        folder = path if path.is_dir() else path.parent
+        journal = cls(folder)
+        if not journal.path.exists():
+            raise JournalError(f"{path}: no push journal ({JOURNAL}) there")
+        return journal
+
+    def write(self, device: str, action: str, status: str, detail: str = "", **extra: Any) -> None:
+        record = {"at": datetime.now(UTC).isoformat(timespec="milliseconds"), "device": device}
+        record |= {"action": action, "status": status, "detail": self.mask(detail), **extra}
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+    def records(self) -> list[dict[str, Any]]:
+        records = []
+        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                if number == len(self.path.read_text(encoding="utf-8").splitlines()):
+                    break  # a last line cut short by a kill: the action it started is not recorded
+                raise JournalError(f"{self.path}:{number}: not a journal record") from None
+        return records
+
+    def header(self) -> dict[str, Any]:
+        records = self.records()
+        if not records or records[0].get("action") != "push":
+            raise JournalError(f"{self.path}: does not start with a push record")
+        return records[0]
+
+    def states(self) -> dict[str, DeviceState]:
+        states: dict[str, DeviceState] = {}
+        for record in self.records()[1:]:
+            state = states.setdefault(record["device"], DeviceState())
+            action, status = record["action"], record["status"]
+            if action == "backup" and status == "ok":
+                state.backed_up = True
+            elif action == "apply" and status == "start":
+                state.touched, state.verified, state.restored, state.failed = True, False, False, ""
+            elif action == "verify" and status == "ok":
+                state.verified = True
+            elif action == "restore" and status == "ok":
+                state.restored, state.verified, state.failed = True, False, ""
+            if status == "failed":
+                state.failed = record.get("detail") or f"{action} failed"
+        return states
+
+    def backup_file(self, device: str) -> Path:
+        return self.folder / "backups" / f"{device}.cfg"
+
+    def save_backup(self, device: str, running: str) -> None:
+        path = self.backup_file(device)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(running)
+            out.flush()
+            os.fsync(out.fileno())
+
+    def backup(self, device: str) -> str:
+        return self.backup_file(device).read_text(encoding="utf-8")

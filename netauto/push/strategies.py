@@ -1,0 +1,140 @@
+"""Per-platform commit strategies, named in the platform data (`push.strategy`), not chosen by `if`.
+
+Only `apply_verify_restore` (FRR) is implemented: it is the one a real router here can prove. The
+vendors' safer commits (IOS-XR `commit confirmed`, VRP8 `commit trial`, Comware `configuration commit
+delay`) are declared in their platform files; a push to those platforms is refused until they exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nornir.core.task import Task
+
+from netauto.errors import NetautoError
+from netauto.platforms import ConfigSyntax, get_platform
+from netauto.push.journal import Journal
+from netauto.review.configtree import diff_trees, digest, parse, remediation
+
+# A device may rewrite other config as a side effect of a command (measured on FRR 8.4: a new
+# `bgp router-id` in a VRF re-derived its export RT) or refuse a line whose prerequisite comes later:
+# what is still different after a pass is remediated again, up to this many passes (frr-reload.py
+# applies in two passes for the same reason); then the comparison decides
+APPLY_PASSES = 3
+RESTORE_PASSES = 3
+
+
+class StrategyError(NetautoError):
+    pass
+
+
+@dataclass
+class DevicePlan:
+    device: str
+    platform: str
+    commands: list[str]  # the remediation from the running config to the intended one (unmasked)
+    intended: str  # the intended config in the device's own form (canonical.py)
+
+    @property
+    def intended_digest(self) -> str:
+        return digest(self.intended, self.platform)
+
+
+@dataclass
+class Outcome:
+    status: str  # applied | failed | restored | restore-failed
+    detail: str = ""
+
+
+Strategy = Callable[[Task, DevicePlan, Journal], Outcome]
+
+
+def apply_verify_restore(task: Task, plan: DevicePlan, journal: Journal) -> Outcome:
+    """Send the remediation, read the running config back and compare meanings; on any failure put
+    the backup back (the device has no candidate config nor rollback of its own)."""
+    spec = get_platform(plan.platform)
+    assert spec.push is not None
+    name = task.host.name
+    journal.write(name, "apply", "start", lines=len(plan.commands))
+    syntax = spec.config_syntax
+    try:
+        connection = task.host.get_connection("netmiko", task.nornir.config)
+        commands, passes = plan.commands, 0
+        while commands and passes < APPLY_PASSES:
+            connection.send_config_set(commands, error_pattern=spec.push.config_errors, read_timeout=120)
+            passes += 1
+            running = connection.send_command(syntax.show_running, read_timeout=120)
+            commands = remediation(parse(running, syntax), parse(plan.intended, syntax), syntax)
+        journal.write(name, "apply", "ok", passes=passes)
+    except Exception as error:  # noqa: BLE001 - any failure of the session or the device means restore
+        problem = f"{type(error).__name__}: {_first_line(error)}"
+        journal.write(name, "apply", "failed", problem)
+        return _restored(task, journal, plan.platform, problem)
+    if digest(running, plan.platform) != plan.intended_digest:
+        problem = "the running config differs from the intended one after the change: " + _difference(
+            running, plan.intended, spec.config_syntax
+        )
+        journal.write(name, "verify", "failed", problem)
+        return _restored(task, journal, plan.platform, problem)
+    journal.write(name, "verify", "ok")
+    return Outcome("applied")
+
+
+def restore(task: Task, journal: Journal, platform: str) -> bool:
+    """The device back to the backup taken before the push: its remediation, then the same check."""
+    spec = get_platform(platform)
+    assert spec.push is not None
+    name = task.host.name
+    backup = journal.backup(name)
+    syntax = spec.config_syntax
+    journal.write(name, "restore", "start")
+    try:
+        task.host.close_connections()  # a session that failed may be unusable: a fresh one
+        connection = task.host.get_connection("netmiko", task.nornir.config)
+        for _ in range(RESTORE_PASSES):
+            current = connection.send_command(syntax.show_running, read_timeout=120)
+            if digest(current, platform) == digest(backup, platform):
+                journal.write(name, "restore", "ok")
+                return True
+            commands = remediation(parse(current, syntax), parse(backup, syntax), syntax)
+            connection.send_config_set(commands, read_timeout=120)  # refusals: the next pass shows what is left
+    except Exception as error:  # noqa: BLE001
+        journal.write(name, "restore", "failed", f"{type(error).__name__}: {_first_line(error)}")
+        return False
+    journal.write(name, "restore", "failed", "the running config still differs from the backup")
+    return False
+
+
+def _restored(task: Task, journal: Journal, platform: str, problem: str) -> Outcome:
+    if restore(task, journal, platform):
+        return Outcome("restored", problem)
+    return Outcome("restore-failed", problem)
+
+
+def _difference(running: str, intended: str, syntax: ConfigSyntax, shown: int = 3) -> str:
+    changes = diff_trees(parse(running, syntax), parse(intended, syntax))
+    lines = [f"missing '{' / '.join((*p, line))}'" for p, line in changes.added[:shown]]
+    lines += [f"unexpected '{' / '.join((*p, line))}'" for p, line in changes.removed[:shown]]
+    return "; ".join(lines)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+STRATEGIES: dict[str, Strategy] = {"apply_verify_restore": apply_verify_restore}
+
+
+def strategy_for(platform: str) -> Strategy:
+    spec = get_platform(platform)
+    if spec.push is None:
+        raise StrategyError(f"platform {platform} declares no push strategy")
+    strategy = STRATEGIES.get(spec.push.strategy)
+    if strategy is None:
+        raise StrategyError(
+            f"platform {platform}: push strategy {spec.push.strategy} is declared but not implemented "
+            "(no such device to prove it on here); nothing was pushed"
+        )
+    return strategy
