@@ -335,3 +335,33 @@ def _kill_sessions(lab: PushLab, device: str) -> None:
         )
         if int(pid) != listener and command.startswith("sshd"):
             os.kill(int(pid), signal.SIGKILL)
+
+
+def test_a_rotated_secret_is_never_shown_and_a_rotation_breaking_the_canary_is_restored(
+    scenario: tuple[PushLab, Path], tmp_path: Path
+) -> None:
+    """The old secret comes from the routers and is in no secrets file: it is masked by where the
+    platform writes secrets. Rotating the iBGP password router by router breaks the canary's sessions
+    (its peers still have the old one): the post-check catches it and the canary is restored."""
+    lab, inventory = scenario
+    rotated = tmp_path / "rotated-secrets.yaml"
+    text = SECRETS.read_text(encoding="utf-8").replace("test-bgp-password-0002", "rotated-bgp-9999")
+    rotated.write_text(text, encoding="utf-8")
+    environment = {**os.environ, **lab.env()}
+    secrets = ["--secrets", str(rotated)]
+    approve = ["approve", str(inventory), "--change-id", "ROT", "--by", "board", *secrets]
+    assert run_netauto(*approve, cwd=tmp_path, env=environment).returncode == 0
+    hosts = ["--hosts", str(lab.ssh / "hosts.yaml"), "--post-check-timeout", "15"]
+    dry = run_netauto("push", str(inventory), *hosts, *secrets, cwd=tmp_path, env=environment, timeout=600)
+    assert dry.returncode == 0, dry.stderr
+    assert "password ******" in dry.stdout  # the rotation is what would be sent, masked
+    pushed = run_netauto(
+        "push", str(inventory), "--apply", *hosts, *secrets, cwd=tmp_path, env=environment, timeout=600
+    )
+    assert pushed.returncode == 4, pushed.stdout + pushed.stderr
+    folder, records = _journal(tmp_path)
+    canary = next(r for r in records if r["action"] == "wave" and r["status"] == "start")["devices"][0]
+    assert _actions(records, canary)[-1] == "restore ok"
+    assert any("iBGP session down" in r["detail"] for r in records if r["device"] == canary)
+    shown = dry.stdout + dry.stderr + pushed.stdout + pushed.stderr + (folder / "journal.jsonl").read_text("utf-8")
+    assert "rotated-bgp-9999" not in shown and "test-bgp-password-0002" not in shown

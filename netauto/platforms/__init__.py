@@ -62,6 +62,9 @@ class ConfigSyntax(BaseModel):
     overwrite: list[str] = []  # single-valued commands: a new value replaces the old without undo/no
     hier_config_platform: str | None = None  # hier_config computes the remediation where it supports us
     show_running: str
+    # where the platform writes a secret (a regular expression, the secret its last group): masked in
+    # everything shown or logged, including secrets no longer in the secrets file (read from a device)
+    secret_patterns: list[str] = []
 
 
 class PlatformSpec(BaseModel):

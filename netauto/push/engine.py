@@ -32,7 +32,6 @@ from netauto.push.canonical import canonical_configs
 from netauto.push.journal import Journal
 from netauto.push.strategies import DevicePlan, Outcome, restore, strategy_for
 from netauto.review.configtree import parse, remediation
-from netauto.secrets import Secrets
 
 
 class PushError(NetautoError):
@@ -144,7 +143,7 @@ def push(
     result: PlanResult,
     plans: dict[str, DevicePlan],
     journal: Journal,
-    secrets: Secrets,
+    mask: Callable[[str], str],
     options: PushOptions,
     progress: Progress | None = None,
 ) -> PushReport:
@@ -154,7 +153,7 @@ def push(
     report = PushReport(journal.folder, waves(todo, options), {})
     for device, plan in plans.items():
         status = "in-sync" if not plan.commands else "applied" if states.get(device, _NEVER).verified else "pending"
-        report.devices[device] = DeviceReport(device, [secrets.mask(c) for c in plan.commands], status)
+        report.devices[device] = DeviceReport(device, [mask(c) for c in plan.commands], status)
     reachable = sorted(nr.inventory.hosts)
     for number, wave in enumerate(report.waves):
         label = "canary" if number == 0 else f"wave {number}"
@@ -169,7 +168,7 @@ def push(
         results = nr.filter(F(name__any=wave)).run(task=_apply, plans=plans, journal=journal, step=step, on_failed=True)
         for device in wave:
             outcome: Outcome = results[device][0].result if not results[device].failed else _crashed(results[device])
-            report.devices[device].outcome, report.devices[device].detail = outcome.status, secrets.mask(outcome.detail)
+            report.devices[device].outcome, report.devices[device].detail = outcome.status, mask(outcome.detail)
         failed_checks = post_checks(nr, result, wave, reachable, options.post_check_seconds)
         for device, problem in failed_checks.items():
             journal.write(device, "post-check", "failed", problem)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from netauto.push.locks import DEFAULT_LOCKS, device_locks
 from netauto.push.strategies import strategy_for
 from netauto.review.baseline import Approval, Baseline
 from netauto.review.change import Change
+from netauto.review.configtree import mask_secrets
 from netauto.secrets import Secrets
 
 
@@ -75,6 +77,20 @@ def approved_or_refused(change: Change, baseline: Baseline, expected_hash: str |
     return newest
 
 
+def masker(secrets: Secrets, platforms: set[str]) -> Callable[[str], str]:
+    """What is shown or journaled: the secrets file's values masked, and whatever sits where these
+    platforms write secrets (a device's old, rotated secrets are in no secrets file)."""
+    syntaxes = [get_platform(p).config_syntax for p in sorted(platforms)]
+
+    def mask(text: str) -> str:
+        text = secrets.mask(text)
+        for syntax in syntaxes:
+            text = mask_secrets(text, syntax)
+        return text
+
+    return mask
+
+
 def targets(result: PlanResult, hosts_file: Path | None, only: list[str]) -> list[str]:
     managed = {d.name: d for d in result.plan.devices if d.platform}
     unknown = sorted(set(only) - set(managed))
@@ -111,6 +127,7 @@ def run_push(
     if os.geteuid() != 0:
         raise RefusedError("push needs root here: the routers' canonical config form comes from a scratch FRR")
     platforms = {d.name: d.platform or "" for d in result.plan.devices if d.name in devices}
+    mask = masker(secrets, set(platforms.values()))
     intended = {d: (request.configs / f"{d}.cfg").read_text(encoding="utf-8") for d in devices}
     cache = request.journal_root / "canonical"
     with device_locks(request.locks, devices):
@@ -126,23 +143,23 @@ def run_push(
                         raise RefusedError(str(error)) from None
                 report = PushReport(None, [], {})
                 for name, plan in plans.items():
-                    commands = [secrets.mask(c) for c in plan.commands]
+                    commands = [mask(c) for c in plan.commands]
                     report.devices[name] = DeviceReport(name, commands, "in-sync" if not commands else "would-change")
                 return report
             assert approved is not None
-            journal = _journal(request, approved, devices, secrets)
+            journal = _journal(request, approved, devices, mask)
             collected = backup_all(nr, journal, devices)
             try:
                 plans = device_plans(intended, collected, platforms, frr_install(result, devices), cache)
             except LabError as error:
                 journal.write("*", "push", "refused", str(error))
                 raise RefusedError(f"{error}; nothing was changed (journal {journal.folder})") from None
-            return push(nr, result, plans, journal, secrets, request.options, progress)
+            return push(nr, result, plans, journal, mask, request.options, progress)
         finally:
             nr.close_connections()
 
 
-def _journal(request: PushRequest, approved: Approval, devices: list[str], secrets: Secrets) -> Journal:
+def _journal(request: PushRequest, approved: Approval, devices: list[str], mask: Callable[[str], str]) -> Journal:
     if request.resume is None:
         journal = Journal.create(request.journal_root, approved.change_hash, approved.change_id, devices)
     else:
@@ -154,14 +171,14 @@ def _journal(request: PushRequest, approved: Approval, devices: list[str], secre
                 f"{approved.change_hash[:12]}: roll it back (--rollback) instead of resuming"
             )
         journal.write("*", "push", "resume")
-    journal.mask = secrets.mask
+    journal.mask = mask
     return journal
 
 
 def run_rollback(result: PlanResult, secrets: Secrets, journal_path: Path, options: PushOptions) -> dict[str, str]:
     """Every device the journal touched back to the backup taken before it was touched."""
     journal = Journal.open(journal_path)
-    journal.mask = secrets.mask
+    journal.mask = masker(secrets, {d.platform or "" for d in result.plan.devices if d.platform})
     states = journal.states()
     devices = sorted(d for d, s in states.items() if s.touched and not s.restored)
     if not devices:

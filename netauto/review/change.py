@@ -19,7 +19,7 @@ from netauto.pipeline import PlanResult
 from netauto.plan.export import plan_document
 from netauto.platforms import get_platform
 from netauto.review.baseline import Baseline
-from netauto.review.configtree import Node, diff_trees, digest, lines, parse, remediation
+from netauto.review.configtree import Node, diff_trees, digest, lines, mask_secrets, parse, remediation
 from netauto.secrets import Secrets
 
 VILLAGE_THRESHOLD = 20
@@ -195,8 +195,10 @@ def _remediation(path: Path, intended: Node, platform: str, secrets: Secrets) ->
         workflow = WorkflowRemediation(
             get_hconfig(hier, "\n".join(lines(running, syntax))), get_hconfig(hier, "\n".join(lines(intended, syntax)))
         )
-        return str(workflow.remediation_config).splitlines()
-    return remediation(running, intended, syntax)
+        commands = str(workflow.remediation_config).splitlines()
+    else:
+        commands = remediation(running, intended, syntax)
+    return [mask_secrets(command, syntax) for command in commands]  # the device's old secrets too
 
 
 def model_diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, dict[str, list[str]]]:

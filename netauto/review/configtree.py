@@ -9,9 +9,12 @@ platform data. The rules per platform (comment markers, exit lines, negation wor
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from netauto.platforms import ConfigSyntax, get_platform
+from netauto.secrets import MASK
 
 
 @dataclass
@@ -39,6 +42,28 @@ def parse(text: str, syntax: ConfigSyntax) -> Node:
         node = stack[-1][1].child(stripped)
         stack.append((indent, node))
     return root
+
+
+def mask_secrets(text: str, syntax: ConfigSyntax) -> str:
+    """`text` with every value written where the platform writes secrets replaced by the mask: also
+    the secrets a device still has that are no longer in the secrets file (a rotated key)."""
+    patterns = _compiled(tuple(syntax.secret_patterns))
+    if not patterns:
+        return text
+    out = []
+    for line in text.splitlines(keepends=True):
+        for pattern in patterns:
+            for match in reversed(list(pattern.finditer(line))):  # every one on the line
+                group = match.lastindex or 0
+                if group:
+                    line = line[: match.start(group)] + MASK + line[match.end(group) :]
+        out.append(line)
+    return "".join(out)
+
+
+@cache
+def _compiled(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
+    return [re.compile(pattern) for pattern in patterns]
 
 
 def _is_noise(line: str, syntax: ConfigSyntax) -> bool:
