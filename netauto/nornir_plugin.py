@@ -38,7 +38,7 @@ class NetautoInventory:
         self.inventory_path = Path(inventory_path)
         self.plan_result = plan_result
         self.only = only
-        self.addresses = _addresses(Path(hosts_file)) if hosts_file else {}
+        self.addresses = read_hosts_file(Path(hosts_file)) if hosts_file else {}
 
     def load(self) -> Inventory:
         result = self.plan_result or build_plan(self.inventory_path)
@@ -60,7 +60,8 @@ class NetautoInventory:
         return Inventory(hosts=hosts, groups=groups, defaults=defaults)
 
 
-def _addresses(path: Path) -> dict[str, tuple[str, int]]:
+def read_hosts_file(path: Path) -> dict[str, tuple[str, int]]:
+    """device -> (hostname, port) from a YAML hosts file (`lab up --ssh` writes one)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {str(name): (str(entry["hostname"]), int(entry.get("port", 22))) for name, entry in data.items()}
 

@@ -40,6 +40,15 @@ class PushLab:
     routers: list[str]
     before: dict[str, str]  # device -> meaning of its running config before any test
 
+    @property
+    def running(self) -> netns.Lab:
+        return netns.load(LAB, self.workdir / "build" / "labs")
+
+    def meanings(self) -> dict[str, str]:
+        """Each router's running config now, by meaning."""
+        running = self.running
+        return {r: digest(netns.vtysh(running, r, "show running-config"), "frr") for r in self.routers}
+
     def env(self, key: Path | None = None) -> dict[str, str]:
         return {
             "NETAUTO_USERNAME": "root",
@@ -56,14 +65,6 @@ def _inventory(folder: Path) -> Path:
     return inventory
 
 
-def running_meanings(routers: list[str]) -> dict[str, str]:
-    lab = netns.load(LAB, STATE)
-    return {r: digest(netns.vtysh(lab, r, "show running-config"), "frr") for r in routers}
-
-
-STATE = Path("build/labs")
-
-
 @pytest.fixture(scope="module")
 def push_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushLab]:
     _require_lab_host()
@@ -72,25 +73,25 @@ def push_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushLab]:
     workdir = tmp_path_factory.mktemp("push-lab")
     inventory = _inventory(workdir)
     arguments = ["--name", LAB, "--scope", "all", "--ssh", "--secrets", str(SECRETS)]
-    global STATE
-    STATE = workdir / "build" / "labs"
     try:
         started = run_netauto("lab", "up", str(inventory), *arguments, cwd=workdir, timeout=300)
         assert started.returncode == 0, started.stdout + started.stderr
         ssh = workdir / "build" / "labs" / LAB / "ssh"
         routers = sorted(yaml.safe_load((ssh / "hosts.yaml").read_text(encoding="utf-8")))
-        _wait_for_routing(routers)
-        yield PushLab(workdir, ssh, routers, running_meanings(routers))
+        lab = PushLab(workdir, ssh, routers, {})
+        _wait_for_routing(lab)
+        lab.before = lab.meanings()
+        yield lab
     finally:
         run_netauto("lab", "down", "--name", LAB, cwd=workdir)
     assert _leftovers(LAB) == []
 
 
-def _wait_for_routing(routers: list[str], seconds: float = 60) -> None:
-    lab = netns.load(LAB, STATE)
+def _wait_for_routing(lab: PushLab, seconds: float = 60) -> None:
+    running = lab.running
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if all(" Up " in netns.vtysh(lab, r, "show isis neighbor") for r in routers if "cr" in r or "pe" in r):
+        if all(" Up " in netns.vtysh(running, r, "show isis neighbor") for r in lab.routers if "cr" in r or "pe" in r):
             return
         time.sleep(0.5)
 
@@ -102,7 +103,7 @@ def scenario(push_lab: PushLab, tmp_path: Path) -> Iterator[tuple[PushLab, Path]
     inventory = _inventory(tmp_path)
     _netauto(push_lab, tmp_path, "approve", str(inventory), "--change-id", "BASE", "--by", "lab")
     yield push_lab, inventory
-    assert running_meanings(push_lab.routers) == push_lab.before
+    assert push_lab.meanings() == push_lab.before
 
 
 def _netauto(lab: PushLab, cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = True):  # type: ignore[no-untyped-def]
@@ -139,7 +140,7 @@ def test_an_approved_change_reaches_every_router_and_rolls_back(scenario: tuple[
     _approve_new_vpn(lab, tmp_path, inventory)
     dry = _push(lab, tmp_path, inventory)
     assert dry.returncode == 0 and "router bgp 65001 vrf dept-b" in dry.stdout
-    assert running_meanings(lab.routers) == lab.before  # a dry run changes nothing
+    assert lab.meanings() == lab.before  # a dry run changes nothing
     pushed = _push(lab, tmp_path, inventory, "--apply", "--canary", "town-1-pe1", "--batch-size", "2")
     assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     folder, records = _journal(tmp_path)
@@ -150,7 +151,7 @@ def test_an_approved_change_reaches_every_router_and_rolls_back(scenario: tuple[
     assert waves[0]["devices"] == ["town-1-pe1"] and all(len(w["devices"]) <= 2 for w in waves[1:])
     again = _push(lab, tmp_path, inventory)  # the running configs now equal the intended ones
     assert again.stdout.count("in sync, nothing to send") == len(lab.routers), again.stdout
-    assert running_meanings(lab.routers) != lab.before
+    assert lab.meanings() != lab.before
     restored = _netauto(
         lab, tmp_path, "push", str(inventory), "--hosts", str(lab.ssh / "hosts.yaml"), "--rollback", str(folder)
     )
@@ -182,7 +183,7 @@ def test_an_unreachable_router_stops_the_push_before_anything_changes(
 ) -> None:
     lab, inventory = scenario
     _approve_new_vpn(lab, tmp_path, inventory)
-    running = netns.load(LAB, STATE)
+    running = lab.running
     netns.in_ns(running, "core-b-cr2", "ip", "link", "set", "mgmt0", "down")
     try:
         failed = _push(lab, tmp_path, inventory, "--apply")
@@ -262,7 +263,7 @@ def test_a_killed_push_rolls_back_and_a_killed_push_resumes(scenario: tuple[Push
         lab, tmp_path, "push", str(inventory), "--hosts", str(lab.ssh / "hosts.yaml"), "--rollback", str(journal)
     )
     assert ": restored" in rolled.stdout
-    assert running_meanings(lab.routers) == lab.before
+    assert lab.meanings() == lab.before
     shutil.rmtree(tmp_path / "build" / "push")
     journal = _killed_after_canary(lab, tmp_path, inventory)
     resumed = _push(lab, tmp_path, inventory, "--resume", str(journal))
@@ -327,7 +328,7 @@ def _wait_journal(folder: Path) -> tuple[Path, list[dict]]:  # type: ignore[type
 def _kill_sessions(lab: PushLab, device: str) -> None:
     """Kill the device's SSH sessions (not its listener), as a dropped link to the router would."""
     listener = int((lab.ssh / device / "sshd.pid").read_text().strip())
-    running = netns.load(LAB, STATE)
+    running = lab.running
     pids = subprocess.run(["ip", "netns", "pids", running.ns(device)], capture_output=True, text=True).stdout.split()
     for pid in pids:
         command = (

@@ -202,9 +202,7 @@ def _paths(
     trace = _Trace(lab, igp_links, locators[target_pe], source, target.ip, target_pe)
     normal = trace.settled(None, _predicted(routers, igp_links, source_pe, target_pe, None))
     failed = _link_to_fail(igp_links, normal.measured)
-    ends = next(
-        ln for ln in lab.links if {ln[0], ln[2]} == {failed.a.device, failed.b.device} and failed.a.interface in ln
-    )
+    ends = lab.ends(failed)
     predicted = _predicted(routers, igp_links, source_pe, target_pe, failed)
     start = time.monotonic()
     with silenced(lab, ends):

@@ -112,9 +112,20 @@ class Lab:
     def ns(self, device: str) -> str:
         return self.namespaces.get(device) or self.hosts[device]
 
+    def ends(self, link: PlannedLink) -> tuple[str, str, str, str]:
+        """The lab's (a, a_if, b, b_if) of a planned link."""
+        devices = {link.a.device, link.b.device}
+        return next(ln for ln in self.links if {ln[0], ln[2]} == devices and link.a.interface in ln)
+
     @property
     def frr(self) -> FrrInstall:
         return install_of(self.root)
+
+
+def named(hostname: str) -> list[str]:
+    """A command prefix: what follows runs in a UTS namespace of its own, named `hostname` (IS-IS and
+    vtysh show the system's hostname)."""
+    return ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', hostname]
 
 
 def require_root() -> None:
@@ -325,7 +336,7 @@ def _start_frr(frr: FrrInstall, ns: str, hostname: str) -> None:
         daemon_command = [*frr.prefix(), f"/usr/lib/frr/{daemon}", "-N", ns, "-d", "-A", "127.0.0.1"]
         if frr.zebra_startup is not None:
             daemon_command += ["-f", f"{inside_etc}/{daemon}.conf"]
-        command = ["ip", "netns", "exec", ns, "unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', hostname]
+        command = ["ip", "netns", "exec", ns, *named(hostname)]
         _start_daemon([*command, *daemon_command])
 
 

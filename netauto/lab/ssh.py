@@ -26,7 +26,7 @@ import yaml
 from pyroute2 import IPRoute  # type: ignore[import-untyped]
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 
-from netauto.lab.netns import Lab, LabError
+from netauto.lab.netns import Lab, LabError, named
 
 SSHD = Path("/usr/sbin/sshd")
 PRIVSEP_DIR = Path("/run/sshd")
@@ -173,8 +173,7 @@ def _start_sshd(lab: Lab, ssh: LabSsh, device: str) -> None:
         encoding="utf-8",
     )
     # in the router's own UTS namespace, so vtysh's prompt is the router's name
-    hostname = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', device]
-    _run(["ip", "netns", "exec", lab.ns(device), *hostname, str(SSHD), "-f", str(config)])
+    _run(["ip", "netns", "exec", lab.ns(device), *named(device), str(SSHD), "-f", str(config)])
 
 
 def _run(command: list[str]) -> None:

@@ -226,7 +226,7 @@ def verify(
 
 
 def _fail_one(lab: Lab, exp: Expected, link: PlannedLink, timeout: float) -> FailureRow:
-    ends = next(ln for ln in lab.links if {ln[0], ln[2]} == {link.a.device, link.b.device} and link.a.interface in ln)
+    ends = lab.ends(link)
     predicted = exp.predicted(link)
     start = time.monotonic()
     with failed_link(lab, ends):

@@ -75,8 +75,9 @@ def _scratch(configs: dict[str, str], interfaces: dict[str, list[str]], frr: Frr
 
 def _show_running(lab: netns.Lab, device: str) -> str:
     """vtysh names the router after the system's hostname: run it under the router's, as its sshd does."""
-    hostname = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', device]
-    shown = netns.in_ns(lab, device, *hostname, *lab.frr.vtysh(lab.ns(device), "-c", SHOW_RUNNING), timeout=60)
+    shown = netns.in_ns(
+        lab, device, *netns.named(device), *lab.frr.vtysh(lab.ns(device), "-c", SHOW_RUNNING), timeout=60
+    )
     if shown.returncode != 0:
         raise netns.LabError(f"scratch copy of {device}: show running-config failed: {shown.stderr.strip()}")
     return shown.stdout

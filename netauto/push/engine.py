@@ -29,7 +29,7 @@ from netauto.lab.verify import BGP_SESSIONS, ISIS_NEIGHBORS, expected, parse_bgp
 from netauto.pipeline import PlanResult
 from netauto.platforms import get_platform
 from netauto.push.canonical import canonical_configs
-from netauto.push.journal import Journal
+from netauto.push.journal import DeviceState, Journal
 from netauto.push.strategies import DevicePlan, Outcome, restore, strategy_for
 from netauto.review.configtree import parse, remediation
 
@@ -90,14 +90,14 @@ def backup_all(nr: Nornir, journal: Journal, devices: list[str]) -> dict[str, di
     return {name: multi[0].result for name, multi in results.items()}
 
 
-def _backup(task: Task, journal: Journal, states: dict[str, Any]) -> Result:
+def _backup(task: Task, journal: Journal, states: dict[str, DeviceState]) -> Result:
     spec = get_platform(task.host.platform or "")
     connection = task.host.get_connection("netmiko", task.nornir.config)
     running = connection.send_command(spec.config_syntax.show_running, read_timeout=120)
     interfaces: list[str] = []
     if spec.push and spec.push.interfaces_command:
         listing = connection.send_command(spec.push.interfaces_command, read_timeout=60)
-        interfaces = [line.split()[0] for line in listing.splitlines() if _interface_row(line)]
+        interfaces = list(interface_states(listing))
     state = states.get(task.host.name)
     if state is None or not state.backed_up:  # a resumed push keeps the backup from before it began
         journal.save_backup(task.host.name, running)
@@ -105,9 +105,10 @@ def _backup(task: Task, journal: Journal, states: dict[str, Any]) -> Result:
     return Result(host=task.host, result={"running": running, "interfaces": interfaces})
 
 
-def _interface_row(line: str) -> bool:
-    words = line.split()
-    return len(words) >= 2 and words[1].lower() in ("up", "down") and words[0] != "Interface"
+def interface_states(listing: str) -> dict[str, str]:
+    """Interface -> up/down, from the platform's interface listing (name first, status second)."""
+    rows = (line.split() for line in listing.splitlines())
+    return {w[0]: w[1].lower() for w in rows if len(w) >= 2 and w[1].lower() in ("up", "down") and w[0] != "Interface"}
 
 
 def device_plans(
@@ -149,10 +150,12 @@ def push(
 ) -> PushReport:
     """Apply the plans wave by wave; stop and restore everything touched when failures pass the limit."""
     states = journal.states()
-    todo = [d for d in sorted(plans) if plans[d].commands and not states.get(d, _NEVER).verified]
+    todo = [d for d in sorted(plans) if plans[d].commands and not states.get(d, DeviceState()).verified]
     report = PushReport(journal.folder, waves(todo, options), {})
     for device, plan in plans.items():
-        status = "in-sync" if not plan.commands else "applied" if states.get(device, _NEVER).verified else "pending"
+        status = (
+            "in-sync" if not plan.commands else "applied" if states.get(device, DeviceState()).verified else "pending"
+        )
         report.devices[device] = DeviceReport(device, [mask(c) for c in plan.commands], status)
     reachable = sorted(nr.inventory.hosts)
     for number, wave in enumerate(report.waves):
@@ -182,9 +185,6 @@ def push(
             return report
     journal.write("*", "push", "end", "ok" if report.ok else "with failures")
     return report
-
-
-_NEVER = type("Never", (), {"verified": False, "touched": False, "backed_up": False})()
 
 
 def _apply(task: Task, plans: dict[str, DevicePlan], journal: Journal, step: Callable[[str], None]) -> Result:
@@ -250,7 +250,7 @@ def _observe(task: Task) -> Result:
     up: set[str] = set()
     if spec.push and spec.push.interfaces_command:
         listing = connection.send_command(spec.push.interfaces_command)
-        up = {line.split()[0] for line in listing.splitlines() if _interface_row(line) and line.split()[1] == "up"}
+        up = {name for name, state in interface_states(listing).items() if state == "up"}
     neighbours = parse_isis_neighbors(connection.send_command(ISIS_NEIGHBORS))
     sessions = parse_bgp_established(connection.send_command(BGP_SESSIONS))
     return Result(host=task.host, result=(up, neighbours, sessions))

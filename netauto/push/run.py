@@ -16,6 +16,7 @@ from pathlib import Path
 
 from netauto.errors import NetautoError
 from netauto.lab.netns import FRR10, HOST_FRR, FrrInstall, LabError
+from netauto.nornir_plugin import read_hosts_file
 from netauto.pipeline import PlanResult
 from netauto.platforms import get_platform
 from netauto.push.engine import (
@@ -98,9 +99,7 @@ def targets(result: PlanResult, hosts_file: Path | None, only: list[str]) -> lis
         raise RefusedError(f"--device {', '.join(unknown)}: not a managed device of this plan")
     names = set(only or managed)
     if hosts_file is not None:
-        from netauto.nornir_plugin import _addresses
-
-        names &= set(_addresses(hosts_file))
+        names &= set(read_hosts_file(hosts_file))
     if not names:
         raise RefusedError("no device to push to (none of the plan's devices is in the hosts file)")
     for name in sorted(names):
@@ -183,8 +182,6 @@ def run_rollback(result: PlanResult, secrets: Secrets, journal_path: Path, optio
     devices = sorted(d for d, s in states.items() if s.touched and not s.restored)
     if not devices:
         return {}
-    for device in devices:
-        get_platform(next(d.platform or "" for d in result.plan.devices if d.name == device))
     journal.write("*", "rollback", "start", devices=devices)
     with device_locks(DEFAULT_LOCKS, devices):
         nr = nornir_for(result, devices, options)

@@ -60,12 +60,14 @@ def apply_verify_restore(task: Task, plan: DevicePlan, journal: Journal) -> Outc
     syntax = spec.config_syntax
     try:
         connection = task.host.get_connection("netmiko", task.nornir.config)
-        commands, passes = plan.commands, 0
-        while commands and passes < APPLY_PASSES:
+        intended, commands, passes = parse(plan.intended, syntax), plan.commands, 0
+        while passes < APPLY_PASSES:  # at least once: a plan always has commands
             connection.send_config_set(commands, error_pattern=spec.push.config_errors, read_timeout=120)
             passes += 1
             running = connection.send_command(syntax.show_running, read_timeout=120)
-            commands = remediation(parse(running, syntax), parse(plan.intended, syntax), syntax)
+            commands = remediation(parse(running, syntax), intended, syntax)
+            if not commands:
+                break
         journal.write(name, "apply", "ok", passes=passes)
     except Exception as error:  # noqa: BLE001 - any failure of the session or the device means restore
         problem = f"{type(error).__name__}: {_first_line(error)}"
