@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
 from netauto.addressing import Prefix, overlapping_pairs
 from netauto.errors import Diagnostic, DiagnosticCollector, did_you_mean
 from netauto.model.loader import DataPath, SourceMap
-from netauto.model.schema import Inventory, SiteClass
+from netauto.model.schema import Inventory, Site, SiteClass
 from netauto.platforms import platforms
 
 IGP_ROLES = ("core", "pe", "border")
@@ -266,10 +266,8 @@ def check_capabilities(inv: Inventory, report: Reporter) -> None:
     planes = len(inv.planes) > 1
     classes = {sc.id: sc for sc in inv.site_classes}
     known = platforms()
-    for i, site in enumerate(inv.sites):
-        sc = classes.get(site.site_class)
-        platform = site.platform or (sc.platform if sc else None)
-        if sc is None or sc.role not in IGP_ROLES or platform not in known:
+    for i, site, sc, platform in _sites_with_platform(inv, classes):
+        if sc.role not in IGP_ROLES or platform not in known:
             continue
         features = known[platform].features
         missing = [f for f in needed if not features.get(f, False)]
@@ -304,10 +302,8 @@ def check_vpn_forwarding(inv: Inventory, report: Reporter) -> None:
     classes = {sc.id: sc for sc in inv.site_classes}
     known = platforms()
     first_site: dict[str, int] = {}
-    for i, site in enumerate(inv.sites):
-        sc = classes.get(site.site_class)
-        platform = site.platform or (sc.platform if sc else None)
-        if sc is not None and platform in known:
+    for i, _, _, platform in _sites_with_platform(inv, classes):
+        if platform in known:
             first_site.setdefault(platform, i)
     for platform, i in sorted(first_site.items(), key=lambda item: item[1]):
         features = known[platform].features
@@ -329,6 +325,16 @@ def check_vpn_forwarding(inv: Inventory, report: Reporter) -> None:
 
 def _few_ids(ids: list[str], shown: int = 3) -> str:
     return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
+
+
+def _sites_with_platform(
+    inv: Inventory, classes: dict[str, SiteClass]
+) -> Iterator[tuple[int, Site, SiteClass, str | None]]:
+    """(index, site, its class, its platform: the site's own or its class's), for sites of a known class."""
+    for i, site in enumerate(inv.sites):
+        sc = classes.get(site.site_class)
+        if sc is not None:
+            yield i, site, sc, site.platform or sc.platform
 
 
 def check_attachment_pools(inv: Inventory, report: Reporter) -> None:
