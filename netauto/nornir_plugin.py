@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from nornir.core.inventory import ConnectionOptions, Defaults, Group, Groups, Host, Hosts, Inventory, ParentGroups
 
+from netauto.errors import NetautoError
 from netauto.pipeline import PlanResult, build_plan
 from netauto.plan.model import PlannedDevice
 from netauto.platforms import get_platform
@@ -61,9 +62,39 @@ class NetautoInventory:
 
 
 def read_hosts_file(path: Path) -> dict[str, tuple[str, int]]:
-    """device -> (hostname, port) from a YAML hosts file (`lab up --ssh` writes one)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(name): (str(entry["hostname"]), int(entry.get("port", 22))) for name, entry in data.items()}
+    """device -> (hostname, port) from a YAML hosts file (`lab up --ssh` writes one); a bad file is a
+    clear error naming the file, line and field."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise HostsFileError(f"{where}: not valid YAML: {exc.problem}") from None
+    if not isinstance(data, dict):
+        raise HostsFileError(f"{path}:1: expected a mapping of device -> {{hostname, port}}")
+    lines = {name: _line_of(text, str(name)) for name in data}
+    addresses = {}
+    for name, entry in data.items():
+        where = f"{path}:{lines[name]}: {name}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("hostname"), str):
+            raise HostsFileError(f"{where}.hostname: missing (each device needs hostname, and may give port)")
+        port = entry.get("port", 22)
+        if not isinstance(port, int) or not 0 < port < 65536:
+            raise HostsFileError(f"{where}.port: {port!r} is not a TCP port")
+        addresses[str(name)] = (entry["hostname"], port)
+    return addresses
+
+
+def _line_of(text: str, key: str) -> int:
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.startswith(f"{key}:") or line.startswith(f"'{key}':") or line.startswith(f'"{key}":'):
+            return number
+    return 1
+
+
+class HostsFileError(NetautoError):
+    pass
 
 
 def ssh_extras() -> dict[str, Any]:

@@ -3,6 +3,7 @@ that two pushes cannot hold the same device."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TESTS, run_netauto
 from netauto.push.journal import Journal
 from netauto.push.locks import LockedError, device_locks
 
@@ -61,3 +63,24 @@ def test_a_device_held_by_another_push_is_refused(tmp_path: Path) -> None:
     time.sleep(0.1)
     with device_locks(tmp_path, ["r2"]):  # released when the holder died
         pass
+
+
+@pytest.mark.parametrize(
+    ("hosts", "message"),
+    [
+        ("r1: {hostname: 10.0.0.1\n", "hosts.yaml:2:1: not valid YAML"),
+        ("town-1-pe1: {port: 22}\n", "hosts.yaml:1: town-1-pe1.hostname: missing"),
+        (
+            "town-1-pe1:\n  hostname: 10.0.0.1\n  port: 99999\n",
+            "hosts.yaml:1: town-1-pe1.port: 99999 is not a TCP port",
+        ),
+    ],
+)
+def test_a_bad_hosts_file_is_a_clear_error(tmp_path: Path, hosts: str, message: str) -> None:
+    inventory = tmp_path / "inv"
+    shutil.copytree(TESTS / "fixtures" / "render-frr", inventory)
+    (tmp_path / "hosts.yaml").write_text(hosts, encoding="utf-8")
+    secrets = str(TESTS / "fixtures" / "secrets.yaml")
+    result = run_netauto("push", str(inventory), "--hosts", "hosts.yaml", "--secrets", secrets, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"Error: {message}" in result.stderr
