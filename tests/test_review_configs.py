@@ -259,3 +259,27 @@ def test_the_platforms_secret_patterns_mask_every_secret_their_templates_write(f
         assert any(v in text for v in values) or platform == "frr", config.name  # the vendors' carry secrets
         masked = mask_secrets(text, get_platform(platform).config_syntax)
         assert [v for v in values if v in masked] == [], f"{config.name} ({platform})"
+
+
+@pytest.mark.parametrize("platform", ["huawei_vrp", "h3c_comware"])
+def test_a_separator_ends_the_section_so_indented_top_level_commands_stay_top_level(platform: str) -> None:
+    # VRP and Comware print top-level commands with one leading space after a `#`
+    syntax = get_platform(platform).config_syntax
+    running = dedent(
+        """
+        #
+        interface LoopBack0
+         description router-id
+        #
+         ntp-service unicast-server 10.64.0.10
+        #
+        return
+        """
+    )
+    tree = parse(running, syntax)
+    assert list(tree.children) == ["interface LoopBack0", "ntp-service unicast-server 10.64.0.10"]
+    intended = running.replace("10.64.0.10", "10.64.0.11")
+    assert remediation(tree, parse(intended, syntax), syntax) == [
+        "undo ntp-service unicast-server 10.64.0.10",
+        "ntp-service unicast-server 10.64.0.11",
+    ]

@@ -58,6 +58,10 @@ class ConfigSyntax(BaseModel):
     exit_lines: list[str]
     negation: str
     leave: str
+    # a line that is only this, at the start of the line, ends the top-level section: VRP and Comware
+    # print top-level commands indented by one space after a `#` (" sysname X"), so indentation alone
+    # would put them under the section before
+    section_end: str | None = None
     ordered_sections: list[str] = []
     overwrite: list[str] = []  # single-valued commands: a new value replaces the old without undo/no
     hier_config_platform: str | None = None  # hier_config computes the remediation where it supports us

@@ -34,6 +34,9 @@ def parse(text: str, syntax: ConfigSyntax) -> Node:
     stack: list[tuple[int, Node]] = [(-1, root)]
     for raw in text.splitlines():
         stripped = raw.strip()
+        if syntax.section_end is not None and raw.rstrip() == syntax.section_end:
+            del stack[1:]
+            continue
         if not stripped or _is_noise(stripped, syntax):
             continue
         indent = len(raw) - len(raw.lstrip(" "))
