@@ -337,6 +337,10 @@ def push_command(
     post_check_seconds: Annotated[
         float, typer.Option("--post-check-timeout", min=0, help="Seconds a wave gets to pass its post-checks.")
     ] = 30.0,
+    confirm_window: Annotated[
+        int,
+        typer.Option("--confirm-window", min=60, help="Seconds a device on a commit timer waits for the confirmation."),
+    ] = 600,
     resume: Annotated[Path | None, typer.Option("--resume", help="Continue the push of this journal.")] = None,
     rollback_journal: Annotated[
         Path | None, typer.Option("--rollback", help="Restore every device this journal touched.")
@@ -352,7 +356,9 @@ def push_command(
     from netauto.push.engine import PushOptions
     from netauto.push.run import PushRequest, run_push, run_rollback
 
-    options = PushOptions(workers, batch_size, canary or [], max_failures, hosts_file, post_check_seconds)
+    options = PushOptions(
+        workers, batch_size, canary or [], max_failures, hosts_file, post_check_seconds, confirm_window
+    )
     if rollback_journal is not None:
         with stage_progress(stderr) as on_stage:
             result = run_guarded(lambda: plan_and_lock(path, on_stage))

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from netauto.errors import NetautoError, did_you_mean
 
@@ -38,15 +38,33 @@ class InterfaceNaming(BaseModel):
 
 
 class PushSpec(BaseModel):
-    """How a change is pushed to the platform safely (netauto push): its commit strategy and what it
-    says when it refuses a line. Strategies are implemented in netauto/push/strategies.py."""
+    """How a change is pushed to the platform safely (netauto push): its commit strategy, the commands
+    that carry it out, what the platform says when it refuses a line, and what its post-checks read.
+    Strategies are implemented in netauto/push/strategies.py."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    strategy: str  # apply_verify_restore | commit_confirmed | two_stage_commit | commit_delay
+    strategy: Literal["apply_verify_restore", "confirmed_commit"]
     config_errors: str  # a regular expression: the platform refused a configuration line
-    interfaces_command: str | None = None  # lists the device's interfaces (first column), for the canonical form
+    # the intended config in the device's own words: as rendered, or as a scratch FRR shows it
+    canonical: Literal["as_rendered", "frr_scratch"] = "as_rendered"
+    interfaces_command: str | None = None  # lists the device's interfaces: name first, status in a column
+    interfaces_status_column: int = 1
+    post_checks: list[Literal["interfaces", "isis", "bgp"]] = ["interfaces"]
+    # confirmed_commit: the change is undone by the device itself unless confirmed in time. Timer
+    # commands take {seconds} or {minutes}; `arm` goes before the lines (the lines take effect as they
+    # are typed), `commit_trial` after them (a candidate committed on trial)
+    arm: str | None = None
+    commit_trial: str | None = None
+    commit: str | None = None  # a plain commit of the candidate (platforms with one)
+    confirm: str | None = None  # makes a trial permanent (and ends any pending one)
     notes: str = ""
+
+    @model_validator(mode="after")
+    def _confirmed_commit_has_its_commands(self) -> PushSpec:
+        if self.strategy == "confirmed_commit" and (self.confirm is None or not (self.arm or self.commit_trial)):
+            raise ValueError("strategy confirmed_commit needs `confirm` and a timer (`arm` or `commit_trial`)")
+        return self
 
 
 class ConfigSyntax(BaseModel):

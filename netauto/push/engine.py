@@ -5,8 +5,9 @@
    its running config to that form: what would be sent (the dry run prints it, masked);
 3. waves: a canary, then batches (Nornir's threaded runner, `workers` at once); per device the
    platform's strategy (strategies.py) applies, verifies and, on failure, restores the backup;
-4. after each wave, post-checks on the wave's devices: IS-IS adjacencies and iBGP sessions as the plan
-   says (among the devices this push can reach);
+4. after each wave, post-checks on the wave's devices, those their platform declares: interfaces up,
+   IS-IS adjacencies and iBGP sessions as the plan says (among the devices this push can reach); a
+   device that fails them is restored, one that passes and is on a commit timer is confirmed;
 5. more failed devices than allowed: stop, and restore every device touched so far.
 """
 
@@ -30,7 +31,7 @@ from netauto.pipeline import PlanResult
 from netauto.platforms import get_platform
 from netauto.push.canonical import canonical_configs
 from netauto.push.journal import DeviceState, Journal
-from netauto.push.strategies import DevicePlan, Outcome, restore, strategy_for
+from netauto.push.strategies import DevicePlan, Outcome, confirm, needs_confirmation, restore, strategy_for
 from netauto.review.configtree import parse, remediation
 
 
@@ -46,6 +47,7 @@ class PushOptions:
     max_failures: int = 0
     hosts_file: Path | None = None
     post_check_seconds: float = 30.0  # how long a wave's devices get to show the planned adjacencies and sessions
+    confirm_window: int = 600  # seconds a device on a commit timer keeps the change unconfirmed
 
 
 @dataclass
@@ -97,7 +99,7 @@ def _backup(task: Task, journal: Journal, states: dict[str, DeviceState]) -> Res
     interfaces: list[str] = []
     if spec.push and spec.push.interfaces_command:
         listing = connection.send_command(spec.push.interfaces_command, read_timeout=60)
-        interfaces = list(interface_states(listing))
+        interfaces = list(interface_states(listing, spec.push.interfaces_status_column))
     state = states.get(task.host.name)
     if state is None or not state.backed_up:  # a resumed push keeps the backup from before it began
         journal.save_backup(task.host.name, running)
@@ -105,10 +107,19 @@ def _backup(task: Task, journal: Journal, states: dict[str, DeviceState]) -> Res
     return Result(host=task.host, result={"running": running, "interfaces": interfaces})
 
 
-def interface_states(listing: str) -> dict[str, str]:
-    """Interface -> up/down, from the platform's interface listing (name first, status second)."""
-    rows = (line.split() for line in listing.splitlines())
-    return {w[0]: w[1].lower() for w in rows if len(w) >= 2 and w[1].lower() in ("up", "down") and w[0] != "Interface"}
+def interface_states(listing: str, column: int = 1) -> dict[str, str]:
+    """Interface -> up/down, from the platform's interface listing (name first, status in `column`;
+    administratively down and other states count as down)."""
+    rows = [line.split() for line in listing.splitlines()]
+    return {
+        w[0]: "up" if w[column].lower() == "up" else "down"
+        for w in rows
+        if len(w) > column and w[0] != "Interface" and _is_state(w[column])
+    }
+
+
+def _is_state(word: str) -> bool:
+    return word.lower().lstrip("*") in ("up", "down", "shutdown", "admin-down") or word.startswith("*down")
 
 
 def device_plans(
@@ -117,18 +128,26 @@ def device_plans(
     platforms: dict[str, str],
     frr: FrrInstall,
     cache: Path | None = None,
+    confirm_window: int = 600,
 ) -> dict[str, DevicePlan]:
     """Per device: the intended config in its own form, and the commands from its running config."""
     interfaces = {device: data["interfaces"] for device, data in collected.items()}
-    canonical = canonical_configs({d: intended[d] for d in collected}, interfaces, frr, cache)
+    scratch = [d for d in collected if needs_frr_scratch(platforms[d])]
+    canonical = {d: intended[d] for d in collected}
+    canonical |= canonical_configs({d: intended[d] for d in scratch}, interfaces, frr, cache) if scratch else {}
     plans = {}
     for device, data in collected.items():
         syntax = get_platform(platforms[device]).config_syntax
         running = parse(data["running"], syntax)
         target = canonical[device]
         commands = remediation(running, parse(target, syntax), syntax)
-        plans[device] = DevicePlan(device, platforms[device], commands, target)
+        plans[device] = DevicePlan(device, platforms[device], commands, target, confirm_window)
     return plans
+
+
+def needs_frr_scratch(platform: str) -> bool:
+    push = get_platform(platform).push
+    return push is not None and push.canonical == "frr_scratch"
 
 
 def waves(devices: list[str], options: PushOptions) -> list[list[str]]:
@@ -172,10 +191,12 @@ def push(
         for device in wave:
             outcome: Outcome = results[device][0].result if not results[device].failed else _crashed(results[device])
             report.devices[device].outcome, report.devices[device].detail = outcome.status, mask(outcome.detail)
-        failed_checks = post_checks(nr, result, wave, reachable, options.post_check_seconds)
+        applied = [d for d in wave if report.devices[d].outcome == "applied"]
+        failed_checks = post_checks(nr, result, applied, reachable, options.post_check_seconds) if applied else {}
         for device, problem in failed_checks.items():
             journal.write(device, "post-check", "failed", problem)
             report.devices[device].outcome, report.devices[device].detail = "failed", problem
+        settle(nr, journal, report, [d for d in applied if d not in failed_checks], sorted(failed_checks))
         failures = [d for d in report.devices.values() if d.outcome in ("failed", "restored", "restore-failed")]
         journal.write("*", "wave", "end", label=label, failures=len(failures))
         if len(failures) > options.max_failures:
@@ -185,6 +206,30 @@ def push(
             return report
     journal.write("*", "push", "end", "ok" if report.ok else "with failures")
     return report
+
+
+def settle(nr: Nornir, journal: Journal, report: PushReport, passed: list[str], failed: list[str]) -> None:
+    """After the post-checks: devices that failed them go back to their backup; devices that passed
+    and are on a commit timer are confirmed (one that cannot be is restored and counts as failed)."""
+    platforms = {name: host.platform or "" for name, host in nr.inventory.hosts.items()}
+    pending = [d for d in passed if needs_confirmation(platforms[d])]
+    if pending:
+        results = nr.filter(F(name__any=pending)).run(task=_confirm, journal=journal, on_failed=True)
+        for device in pending:
+            if results[device].failed:
+                problem = f"confirm failed: {_crashed(results[device]).detail}"
+                journal.write(device, "confirm", "failed", problem)
+                report.devices[device].outcome, report.devices[device].detail = "failed", problem
+                failed.append(device)
+    if failed:
+        for device, outcome in restore_devices(nr, journal, failed).items():
+            report.devices[device].outcome = "restored" if outcome == "restored" else outcome
+            report.devices[device].detail = f"{report.devices[device].detail}; {outcome}".lstrip("; ")
+
+
+def _confirm(task: Task, journal: Journal) -> Result:
+    confirm(task, journal, task.host.platform or "")
+    return Result(host=task.host, result=True)
 
 
 def _apply(task: Task, plans: dict[str, DevicePlan], journal: Journal, step: Callable[[str], None]) -> Result:
@@ -228,11 +273,14 @@ def post_checks(
                 problems[device] = f"post-check could not run: {results[device][0].exception}"
                 continue
             up, neighbours, sessions = results[device][0].result
-            down = [f"interface down: {', '.join(sorted(ports[device] - up))}"] if ports[device] - up else []
-            if device in planned.igp:
+            down = []
+            if up is not None and ports[device] - up:
+                down.append(f"interface down: {', '.join(sorted(ports[device] - up))}")
+            if device in planned.igp and neighbours is not None:
                 missing_isis = sorted(planned.adjacencies[device] - neighbours)
-                missing_bgp = sorted(planned.sessions[device] - sessions)
                 down += [f"IS-IS adjacency down to {', '.join(missing_isis)}"] if missing_isis else []
+            if device in planned.igp and sessions is not None:
+                missing_bgp = sorted(planned.sessions[device] - sessions)
                 down += [f"iBGP session down to {', '.join(missing_bgp)}"] if missing_bgp else []
             if down:
                 problems[device] = "post-check: " + "; ".join(down)
@@ -245,32 +293,49 @@ def post_checks(
 
 def _observe(task: Task) -> Result:
     """The interfaces that are up, the IS-IS neighbours and the established iBGP sessions."""
-    spec = get_platform(task.host.platform or "")
+    push = get_platform(task.host.platform or "").push
+    assert push is not None
     connection = task.host.get_connection("netmiko", task.nornir.config)
-    up: set[str] = set()
-    if spec.push and spec.push.interfaces_command:
-        listing = connection.send_command(spec.push.interfaces_command)
-        up = {name for name, state in interface_states(listing).items() if state == "up"}
-    neighbours = parse_isis_neighbors(connection.send_command(ISIS_NEIGHBORS))
-    sessions = parse_bgp_established(connection.send_command(BGP_SESSIONS))
+    up: set[str] | None = None
+    neighbours: set[str] | None = None
+    sessions: set[str] | None = None
+    if "interfaces" in push.post_checks and push.interfaces_command:
+        listing = connection.send_command(push.interfaces_command)
+        states = interface_states(listing, push.interfaces_status_column)
+        up = {name for name, state in states.items() if state == "up"}
+    if "isis" in push.post_checks:
+        neighbours = parse_isis_neighbors(connection.send_command(ISIS_NEIGHBORS))
+    if "bgp" in push.post_checks:
+        sessions = parse_bgp_established(connection.send_command(BGP_SESSIONS))
     return Result(host=task.host, result=(up, neighbours, sessions))
 
 
-def rollback(nr: Nornir, journal: Journal, report: PushReport | None = None) -> dict[str, str]:
-    """Every device the journal says was touched and not yet restored goes back to its backup."""
+def rollback(
+    nr: Nornir, journal: Journal, report: PushReport | None = None, unfinished_only: bool = False
+) -> dict[str, str]:
+    """Every device the journal says was touched and not yet restored goes back to its backup (with
+    `unfinished_only`, those left mid-change: touched, neither verified nor restored)."""
     states = journal.states()
-    touched = sorted(d for d, s in states.items() if s.touched and not s.restored and s.backed_up)
-    touched = [d for d in touched if d in nr.inventory.hosts]
-    if not touched:
-        return {}
-    results = nr.filter(F(name__any=touched)).run(task=_restore, journal=journal, on_failed=True)
-    outcomes = {}
-    for device in touched:
-        ok = not results[device].failed and results[device][0].result
-        outcomes[device] = "restored" if ok else "restore-failed"
+    touched = sorted(
+        d
+        for d, s in states.items()
+        if s.touched and not s.restored and s.backed_up and not (unfinished_only and s.verified)
+    )
+    outcomes = restore_devices(nr, journal, [d for d in touched if d in nr.inventory.hosts])
+    for device, outcome in outcomes.items():
         if report is not None and device in report.devices:
-            report.devices[device].outcome = outcomes[device]
+            report.devices[device].outcome = outcome
     return outcomes
+
+
+def restore_devices(nr: Nornir, journal: Journal, devices: list[str]) -> dict[str, str]:
+    if not devices:
+        return {}
+    results = nr.filter(F(name__any=devices)).run(task=_restore, journal=journal, on_failed=True)
+    return {
+        device: "restored" if not results[device].failed and results[device][0].result else "restore-failed"
+        for device in devices
+    }
 
 
 def _restore(task: Task, journal: Journal) -> Result:

@@ -32,7 +32,7 @@ class DeviceState:
 
     backed_up: bool = False
     touched: bool = False  # an apply started: its running config may differ from the backup
-    verified: bool = False  # the intended config is in place and checked
+    verified: bool = False  # the intended config is in place, checked (and confirmed, on a commit timer)
     restored: bool = False  # put back to its backup after it was touched
     failed: str = ""  # the last failure, if the device did not end verified or restored
 
@@ -96,7 +96,7 @@ class Journal:
                 state.backed_up = True
             elif action == "apply" and status == "start":
                 state.touched, state.verified, state.restored, state.failed = True, False, False, ""
-            elif action == "verify" and status == "ok":
+            elif action in ("verify", "confirm") and status == "ok":
                 state.verified = True
             elif action == "restore" and status == "ok":
                 state.restored, state.verified, state.failed = True, False, ""

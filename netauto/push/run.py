@@ -26,6 +26,7 @@ from netauto.push.engine import (
     PushReport,
     backup_all,
     device_plans,
+    needs_frr_scratch,
     nornir_for,
     push,
     rollback,
@@ -123,12 +124,13 @@ def run_push(
 ) -> PushReport:
     approved = approved_or_refused(change, baseline, request.expected_hash) if request.apply else None
     devices = targets(result, request.options.hosts_file, request.devices)
-    if os.geteuid() != 0:
-        raise RefusedError("push needs root here: the routers' canonical config form comes from a scratch FRR")
     platforms = {d.name: d.platform or "" for d in result.plan.devices if d.name in devices}
+    if os.geteuid() != 0 and any(needs_frr_scratch(p) for p in platforms.values()):
+        raise RefusedError("push needs root here: the FRR routers' canonical config form comes from a scratch FRR")
     mask = masker(secrets, set(platforms.values()))
     intended = {d: (request.configs / f"{d}.cfg").read_text(encoding="utf-8") for d in devices}
     cache = request.journal_root / "canonical"
+    window, frr = request.options.confirm_window, frr_install(result, devices)
     with device_locks(request.locks, devices):
         nr = nornir_for(result, devices, request.options)
         try:
@@ -137,7 +139,7 @@ def run_push(
                     journal = Journal.create(Path(scratch), "dry-run", "", devices)
                     collected = backup_all(nr, journal, devices)
                     try:
-                        plans = device_plans(intended, collected, platforms, frr_install(result, devices), cache)
+                        plans = device_plans(intended, collected, platforms, frr, cache, window)
                     except LabError as error:
                         raise RefusedError(str(error)) from None
                 report = PushReport(None, [], {})
@@ -147,9 +149,11 @@ def run_push(
                 return report
             assert approved is not None
             journal = _journal(request, approved, devices, mask)
+            if request.resume is not None:  # a device left mid-change goes back to its backup first
+                rollback(nr, journal, unfinished_only=True)
             collected = backup_all(nr, journal, devices)
             try:
-                plans = device_plans(intended, collected, platforms, frr_install(result, devices), cache)
+                plans = device_plans(intended, collected, platforms, frr, cache, window)
             except LabError as error:
                 journal.write("*", "push", "refused", str(error))
                 raise RefusedError(f"{error}; nothing was changed (journal {journal.folder})") from None

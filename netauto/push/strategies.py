@@ -1,14 +1,17 @@
 """Per-platform commit strategies, named in the platform data (`push.strategy`), not chosen by `if`.
 
-Only `apply_verify_restore` (FRR) is implemented: it is the one a real router here can prove. The
-vendors' safer commits (IOS-XR `commit confirmed`, VRP8 `commit trial`, Comware `configuration commit
-delay`) are declared in their platform files; a push to those platforms is refused until they exist.
+- `apply_verify_restore` (FRR): apply, read back, compare; on failure restore the backup ourselves.
+- `confirmed_commit` (VRP8 `commit trial`, IOS-XR `commit confirmed`, Comware `configuration commit
+  delay`): the change goes in on a timer, is read back and compared; the engine confirms it after the
+  wave's post-checks. Whatever happens to us in between (killed, session lost), the device undoes it
+  by itself when the timer runs out. The commands are the platform file's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from math import ceil
 
 from nornir.core.task import Task
 
@@ -35,6 +38,7 @@ class DevicePlan:
     platform: str
     commands: list[str]  # the remediation from the running config to the intended one (unmasked)
     intended: str  # the intended config in the device's own form (canonical.py)
+    confirm_window: int = 600  # seconds a confirmed_commit device waits for the confirmation
 
     @property
     def intended_digest(self) -> str:
@@ -83,10 +87,58 @@ def apply_verify_restore(task: Task, plan: DevicePlan, journal: Journal) -> Outc
     return Outcome("applied")
 
 
+def confirmed_commit(task: Task, plan: DevicePlan, journal: Journal) -> Outcome:
+    """Send the remediation with the platform's timer, read the running config back and compare
+    meanings; on any failure restore the backup at once rather than wait for the timer."""
+    push = get_platform(plan.platform).push
+    assert push is not None
+    name, syntax = task.host.name, get_platform(plan.platform).config_syntax
+    lines = _timer(push.arm, plan.confirm_window) + plan.commands + _timer(push.commit_trial, plan.confirm_window)
+    journal.write(name, "apply", "start", lines=len(plan.commands), confirm_within=plan.confirm_window)
+    try:
+        connection = task.host.get_connection("netmiko", task.nornir.config)
+        connection.send_config_set(lines, error_pattern=push.config_errors, read_timeout=120)
+        journal.write(name, "apply", "ok", "in place on trial: the device undoes it unless confirmed")
+        running = connection.send_command(syntax.show_running, read_timeout=120)
+    except Exception as error:  # noqa: BLE001 - any failure of the session or the device means restore
+        problem = f"{type(error).__name__}: {_first_line(error)}"
+        journal.write(name, "apply", "failed", problem)
+        return _restored(task, journal, plan.platform, problem)
+    if digest(running, plan.platform) != plan.intended_digest:
+        problem = "the running config differs from the intended one after the change: " + _difference(
+            running, plan.intended, syntax
+        )
+        journal.write(name, "check", "failed", problem)
+        return _restored(task, journal, plan.platform, problem)
+    journal.write(name, "check", "ok")
+    return Outcome("applied")
+
+
+def confirm(task: Task, journal: Journal, platform: str) -> None:
+    """Make a confirmed_commit device's trial permanent (after the wave's post-checks passed)."""
+    push = get_platform(platform).push
+    assert push is not None and push.confirm is not None
+    connection = task.host.get_connection("netmiko", task.nornir.config)
+    connection.send_config_set([push.confirm], error_pattern=push.config_errors, read_timeout=120)
+    journal.write(task.host.name, "confirm", "ok")
+
+
+def needs_confirmation(platform: str) -> bool:
+    push = get_platform(platform).push
+    return push is not None and push.strategy == "confirmed_commit"
+
+
+def _timer(command: str | None, seconds: int) -> list[str]:
+    return [command.format(seconds=seconds, minutes=ceil(seconds / 60))] if command else []
+
+
 def restore(task: Task, journal: Journal, platform: str) -> bool:
-    """The device back to the backup taken before the push: its remediation, then the same check."""
+    """The device back to the backup taken before the push: its remediation, then the same check.
+    A pending trial is confirmed first, so that its timer cannot undo the restore later (the restore
+    puts back the config the timer would have)."""
     spec = get_platform(platform)
-    assert spec.push is not None
+    push = spec.push
+    assert push is not None
     name = task.host.name
     backup = journal.backup(name)
     syntax = spec.config_syntax
@@ -94,13 +146,17 @@ def restore(task: Task, journal: Journal, platform: str) -> bool:
     try:
         task.host.close_connections()  # a session that failed may be unusable: a fresh one
         connection = task.host.get_connection("netmiko", task.nornir.config)
+        if push.confirm is not None:
+            connection.send_config_set([push.confirm], read_timeout=120)
         for _ in range(RESTORE_PASSES):
             current = connection.send_command(syntax.show_running, read_timeout=120)
             if digest(current, platform) == digest(backup, platform):
                 journal.write(name, "restore", "ok")
                 return True
             commands = remediation(parse(current, syntax), parse(backup, syntax), syntax)
-            connection.send_config_set(commands, read_timeout=120)  # refusals: the next pass shows what is left
+            commit = [push.commit] if push.commit else []
+            # refusals are not errors here: the next pass shows what is left
+            connection.send_config_set(commands + commit, read_timeout=120)
     except Exception as error:  # noqa: BLE001
         journal.write(name, "restore", "failed", f"{type(error).__name__}: {_first_line(error)}")
         return False
@@ -126,7 +182,10 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-STRATEGIES: dict[str, Strategy] = {"apply_verify_restore": apply_verify_restore}
+STRATEGIES: dict[str, Strategy] = {
+    "apply_verify_restore": apply_verify_restore,
+    "confirmed_commit": confirmed_commit,
+}
 
 
 def strategy_for(platform: str) -> Strategy:
