@@ -118,6 +118,7 @@ class Verification:
 
 ISIS_NEIGHBORS = "show isis neighbor"
 BGP_SESSIONS = "show bgp ipv4 vpn summary json"
+ROUTES = "show ip route json"
 
 
 def isis_neighbors(lab: Lab, router: str) -> set[str]:
@@ -143,6 +144,15 @@ def installed_end_sid(lab: Lab, router: str, exp: Expected) -> list[str]:
 
 def bgp_established(lab: Lab, router: str) -> set[str]:
     return parse_bgp_established(vtysh(lab, router, BGP_SESSIONS))
+
+
+def parse_route_prefixes(text: str) -> set[str]:
+    """The prefixes of the routing table, from `show ip route json`."""
+    try:
+        table = json.loads(text or "{}")
+    except ValueError:
+        return set()
+    return set(table) if isinstance(table, dict) else set()
 
 
 def parse_bgp_established(text: str) -> set[str]:

@@ -50,7 +50,7 @@ class PushSpec(BaseModel):
     canonical: Literal["as_rendered", "frr_scratch"] = "as_rendered"
     interfaces_command: str | None = None  # lists the device's interfaces: name first, status in a column
     interfaces_status_column: int = 1
-    post_checks: list[Literal["interfaces", "isis", "bgp"]] = ["interfaces"]
+    post_checks: list[Literal["interfaces", "isis", "bgp", "loopbacks"]] = ["interfaces"]
     # confirmed_commit: the change is undone by the device itself unless confirmed in time. Timer
     # commands take {seconds} or {minutes}; `arm` goes before the lines (the lines take effect as they
     # are typed), `commit_trial` after them (a candidate committed on trial)

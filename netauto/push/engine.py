@@ -26,7 +26,15 @@ from nornir.core.task import AggregatedResult, Result, Task
 
 from netauto.errors import NetautoError
 from netauto.lab.netns import FrrInstall
-from netauto.lab.verify import BGP_SESSIONS, ISIS_NEIGHBORS, expected, parse_bgp_established, parse_isis_neighbors
+from netauto.lab.verify import (
+    BGP_SESSIONS,
+    ISIS_NEIGHBORS,
+    ROUTES,
+    expected,
+    parse_bgp_established,
+    parse_isis_neighbors,
+    parse_route_prefixes,
+)
 from netauto.pipeline import PlanResult
 from netauto.platforms import get_platform
 from netauto.push.canonical import canonical_configs
@@ -250,9 +258,9 @@ def post_checks(
     nr: Nornir, result: PlanResult, wave: list[str], reachable: list[str], seconds: float
 ) -> dict[str, str]:
     """Per device of the wave, as the plan says, among the devices this push reaches (others may be
-    outside a lab): its links' interfaces up, and for IS-IS routers their adjacencies and iBGP
-    sessions (which run over the loopbacks, so they also show the loopbacks reachable). Given up to
-    `seconds` to settle after the change."""
+    outside a lab), what its platform declares: its links' interfaces up, and for IS-IS routers their
+    adjacencies, iBGP sessions and a route to every other router's loopback. Given up to `seconds` to
+    settle after the change."""
     from netauto.lab.slice import slice_links
 
     links = slice_links(result.plan, reachable)
@@ -272,7 +280,7 @@ def post_checks(
             if results[device].failed:
                 problems[device] = f"post-check could not run: {results[device][0].exception}"
                 continue
-            up, neighbours, sessions = results[device][0].result
+            up, neighbours, sessions, routes = results[device][0].result
             down = []
             if up is not None and ports[device] - up:
                 down.append(f"interface down: {', '.join(sorted(ports[device] - up))}")
@@ -282,6 +290,10 @@ def post_checks(
             if device in planned.igp and sessions is not None:
                 missing_bgp = sorted(planned.sessions[device] - sessions)
                 down += [f"iBGP session down to {', '.join(missing_bgp)}"] if missing_bgp else []
+            if device in planned.igp and routes is not None:
+                loopbacks = (f"{planned.loopbacks[r][0]}/32" for r in planned.igp if r != device)
+                missing_routes = sorted(p for p in loopbacks if p not in routes)
+                down += [f"no route to loopback {', '.join(missing_routes[:5])}"] if missing_routes else []
             if down:
                 problems[device] = "post-check: " + "; ".join(down)
         remaining = sorted(problems)
@@ -292,13 +304,15 @@ def post_checks(
 
 
 def _observe(task: Task) -> Result:
-    """The interfaces that are up, the IS-IS neighbours and the established iBGP sessions."""
+    """What the platform's post-checks read: the interfaces that are up, the IS-IS neighbours, the
+    established iBGP sessions, the routing table's prefixes (None: not checked on this platform)."""
     push = get_platform(task.host.platform or "").push
     assert push is not None
     connection = task.host.get_connection("netmiko", task.nornir.config)
     up: set[str] | None = None
     neighbours: set[str] | None = None
     sessions: set[str] | None = None
+    routes: set[str] | None = None
     if "interfaces" in push.post_checks and push.interfaces_command:
         listing = connection.send_command(push.interfaces_command)
         states = interface_states(listing, push.interfaces_status_column)
@@ -307,7 +321,9 @@ def _observe(task: Task) -> Result:
         neighbours = parse_isis_neighbors(connection.send_command(ISIS_NEIGHBORS))
     if "bgp" in push.post_checks:
         sessions = parse_bgp_established(connection.send_command(BGP_SESSIONS))
-    return Result(host=task.host, result=(up, neighbours, sessions))
+    if "loopbacks" in push.post_checks:
+        routes = parse_route_prefixes(connection.send_command(ROUTES, read_timeout=60))
+    return Result(host=task.host, result=(up, neighbours, sessions, routes))
 
 
 def rollback(
