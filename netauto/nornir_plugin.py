@@ -46,6 +46,8 @@ class NetautoInventory:
         groups = Groups()
         hosts = Hosts()
         planes_of = _planes_by_device(result)
+        # every host refers to the defaults: a host built without them never sees the credentials
+        defaults = Defaults(username=os.environ.get("NETAUTO_USERNAME"), password=os.environ.get("NETAUTO_PASSWORD"))
         for device in result.plan.devices:
             if device.platform is None or (self.only is not None and device.name not in self.only):
                 continue
@@ -53,11 +55,10 @@ class NetautoInventory:
             for name in names:
                 if name not in groups:
                     groups[name] = Group(name=name)
-            host = _host(device, planes_of.get(device.name, []), ParentGroups(groups[n] for n in names))
+            host = _host(device, planes_of.get(device.name, []), ParentGroups(groups[n] for n in names), defaults)
             if device.name in self.addresses:
                 host.hostname, host.port = self.addresses[device.name]
             hosts[device.name] = host
-        defaults = Defaults(username=os.environ.get("NETAUTO_USERNAME"), password=os.environ.get("NETAUTO_PASSWORD"))
         return Inventory(hosts=hosts, groups=groups, defaults=defaults)
 
 
@@ -109,7 +110,7 @@ def ssh_extras() -> dict[str, Any]:
     return extras
 
 
-def _host(device: PlannedDevice, planes: list[str], groups: ParentGroups) -> Host:
+def _host(device: PlannedDevice, planes: list[str], groups: ParentGroups, defaults: Defaults) -> Host:
     spec = get_platform(device.platform or "")
     options = {}
     if spec.netmiko_device_type:
@@ -134,6 +135,7 @@ def _host(device: PlannedDevice, planes: list[str], groups: ParentGroups) -> Hos
         groups=groups,
         data=data,
         connection_options=options,
+        defaults=defaults,
     )
 
 

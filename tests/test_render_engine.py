@@ -148,7 +148,9 @@ def test_unknown_device_is_an_error(frr_inventory: Path, tmp_path: Path) -> None
         render(frr_inventory, tmp_path / "out", {"nope"})
 
 
-def test_nornir_inventory_plugin_via_entry_point() -> None:
+def test_nornir_inventory_plugin_via_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NETAUTO_USERNAME", "netops")
+    monkeypatch.setenv("NETAUTO_PASSWORD", "not-a-real-one")
     nr = InitNornir(
         inventory={"plugin": "NetautoInventory", "options": {"inventory_path": str(QINGPU)}},
         runner={"plugin": "serial"},
@@ -162,3 +164,5 @@ def test_nornir_inventory_plugin_via_entry_point() -> None:
     assert xr.get_connection_parameters("netmiko").platform == "cisco_xr"
     assert {g.name for g in xr.groups} == {"role_core", "platform_cisco_iosxr", "site_core-b"}
     assert len(nr.filter(role="ce").inventory.hosts) == 307
+    netmiko = xr.get_connection_parameters("netmiko")  # the credentials reach every host's connections
+    assert (netmiko.username, netmiko.password) == ("netops", "not-a-real-one")
