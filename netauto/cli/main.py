@@ -341,6 +341,10 @@ def push_command(
         int,
         typer.Option("--confirm-window", min=60, help="Seconds a device on a commit timer waits for the confirmation."),
     ] = 600,
+    command_timeout: Annotated[
+        float,
+        typer.Option("--command-timeout", min=1, help="Seconds to wait for a device's answer to one command."),
+    ] = 120.0,
     resume: Annotated[Path | None, typer.Option("--resume", help="Continue the push of this journal.")] = None,
     rollback_journal: Annotated[
         Path | None, typer.Option("--rollback", help="Restore every device this journal touched.")
@@ -357,7 +361,7 @@ def push_command(
     from netauto.push.run import PushRequest, run_push, run_rollback
 
     options = PushOptions(
-        workers, batch_size, canary or [], max_failures, hosts_file, post_check_seconds, confirm_window
+        workers, batch_size, canary or [], max_failures, hosts_file, post_check_seconds, confirm_window, command_timeout
     )
     if rollback_journal is not None:
         with stage_progress(stderr) as on_stage:

@@ -46,6 +46,9 @@ class PushSpec(BaseModel):
 
     strategy: Literal["apply_verify_restore", "confirmed_commit"]
     config_errors: str  # a regular expression: the platform refused a configuration line
+    # per_line: stop at the first refused line; after: send every line, then look for refusals in the
+    # output (where Netmiko cannot verify echoes, it waits ~2 s of silence after each line to look)
+    check_errors: Literal["per_line", "after"] = "per_line"
     # the intended config in the device's own words: as rendered, or as a scratch FRR shows it
     canonical: Literal["as_rendered", "frr_scratch"] = "as_rendered"
     interfaces_command: str | None = None  # lists the device's interfaces: name first, status in a column

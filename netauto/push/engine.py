@@ -39,7 +39,7 @@ from netauto.pipeline import PlanResult
 from netauto.platforms import get_platform
 from netauto.push.canonical import canonical_configs
 from netauto.push.journal import DeviceState, Journal
-from netauto.push.strategies import DevicePlan, Outcome, confirm, needs_confirmation, restore, strategy_for
+from netauto.push.strategies import DevicePlan, Outcome, confirm, needs_confirmation, restore, strategy_for, timeout
 from netauto.review.configtree import parse, remediation
 
 
@@ -56,6 +56,7 @@ class PushOptions:
     hosts_file: Path | None = None
     post_check_seconds: float = 30.0  # how long a wave's devices get to show the planned adjacencies and sessions
     confirm_window: int = 600  # seconds a device on a commit timer keeps the change unconfirmed
+    command_timeout: float = 120.0  # seconds to wait for a device's answer to one command (a lost session)
 
 
 @dataclass
@@ -85,11 +86,14 @@ Progress = Callable[[str, int, int], None]  # wave label, done, total
 
 def nornir_for(result: PlanResult, devices: list[str], options: PushOptions) -> Nornir:
     inventory = {"plan_result": result, "only": set(devices), "hosts_file": options.hosts_file}
-    return InitNornir(
+    nr = InitNornir(
         inventory={"plugin": "NetautoInventory", "options": inventory},
         runner={"plugin": "threaded", "options": {"num_workers": max(1, options.workers)}},
         logging={"enabled": False},
     )
+    for host in nr.inventory.hosts.values():
+        host.data["command_timeout"] = options.command_timeout
+    return nr
 
 
 def backup_all(nr: Nornir, journal: Journal, devices: list[str]) -> dict[str, dict[str, Any]]:
@@ -103,10 +107,10 @@ def backup_all(nr: Nornir, journal: Journal, devices: list[str]) -> dict[str, di
 def _backup(task: Task, journal: Journal, states: dict[str, DeviceState]) -> Result:
     spec = get_platform(task.host.platform or "")
     connection = task.host.get_connection("netmiko", task.nornir.config)
-    running = connection.send_command(spec.config_syntax.show_running, read_timeout=120)
+    running = connection.send_command(spec.config_syntax.show_running, read_timeout=timeout(task))
     interfaces: list[str] = []
     if spec.push and spec.push.interfaces_command:
-        listing = connection.send_command(spec.push.interfaces_command, read_timeout=60)
+        listing = connection.send_command(spec.push.interfaces_command, read_timeout=timeout(task))
         interfaces = list(interface_states(listing, spec.push.interfaces_status_column))
     state = states.get(task.host.name)
     if state is None or not state.backed_up:  # a resumed push keeps the backup from before it began
@@ -314,15 +318,15 @@ def _observe(task: Task) -> Result:
     sessions: set[str] | None = None
     routes: set[str] | None = None
     if "interfaces" in push.post_checks and push.interfaces_command:
-        listing = connection.send_command(push.interfaces_command)
+        listing = connection.send_command(push.interfaces_command, read_timeout=timeout(task))
         states = interface_states(listing, push.interfaces_status_column)
         up = {name for name, state in states.items() if state == "up"}
     if "isis" in push.post_checks:
-        neighbours = parse_isis_neighbors(connection.send_command(ISIS_NEIGHBORS))
+        neighbours = parse_isis_neighbors(connection.send_command(ISIS_NEIGHBORS, read_timeout=timeout(task)))
     if "bgp" in push.post_checks:
-        sessions = parse_bgp_established(connection.send_command(BGP_SESSIONS))
+        sessions = parse_bgp_established(connection.send_command(BGP_SESSIONS, read_timeout=timeout(task)))
     if "loopbacks" in push.post_checks:
-        routes = parse_route_prefixes(connection.send_command(ROUTES, read_timeout=60))
+        routes = parse_route_prefixes(connection.send_command(ROUTES, read_timeout=timeout(task)))
     return Result(host=task.host, result=(up, neighbours, sessions, routes))
 
 

@@ -9,14 +9,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from math import ceil
+from typing import Any
 
 from nornir.core.task import Task
 
 from netauto.errors import NetautoError
-from netauto.platforms import ConfigSyntax, get_platform
+from netauto.platforms import ConfigSyntax, PushSpec, get_platform
 from netauto.push.journal import Journal
 from netauto.review.configtree import diff_trees, digest, parse, remediation
 
@@ -26,6 +28,7 @@ from netauto.review.configtree import diff_trees, digest, parse, remediation
 # applies in two passes for the same reason); then the comparison decides
 APPLY_PASSES = 3
 RESTORE_PASSES = 3
+COMMAND_TIMEOUT = 120.0  # seconds for one command's answer, unless the push says (host data command_timeout)
 
 
 class StrategyError(NetautoError):
@@ -66,9 +69,9 @@ def apply_verify_restore(task: Task, plan: DevicePlan, journal: Journal) -> Outc
         connection = task.host.get_connection("netmiko", task.nornir.config)
         intended, commands, passes = parse(plan.intended, syntax), plan.commands, 0
         while passes < APPLY_PASSES:  # at least once: a plan always has commands
-            connection.send_config_set(commands, error_pattern=spec.push.config_errors, read_timeout=120)
+            connection.send_config_set(commands, error_pattern=spec.push.config_errors, read_timeout=timeout(task))
             passes += 1
-            running = connection.send_command(syntax.show_running, read_timeout=120)
+            running = connection.send_command(syntax.show_running, read_timeout=timeout(task))
             commands = remediation(parse(running, syntax), intended, syntax)
             if not commands:
                 break
@@ -97,9 +100,9 @@ def confirmed_commit(task: Task, plan: DevicePlan, journal: Journal) -> Outcome:
     journal.write(name, "apply", "start", lines=len(plan.commands), confirm_within=plan.confirm_window)
     try:
         connection = task.host.get_connection("netmiko", task.nornir.config)
-        connection.send_config_set(lines, error_pattern=push.config_errors, read_timeout=120)
+        send_checked(connection, lines, push, timeout(task))
         journal.write(name, "apply", "ok", "in place on trial: the device undoes it unless confirmed")
-        running = connection.send_command(syntax.show_running, read_timeout=120)
+        running = connection.send_command(syntax.show_running, read_timeout=timeout(task))
     except Exception as error:  # noqa: BLE001 - any failure of the session or the device means restore
         problem = f"{type(error).__name__}: {_first_line(error)}"
         journal.write(name, "apply", "failed", problem)
@@ -119,13 +122,33 @@ def confirm(task: Task, journal: Journal, platform: str) -> None:
     push = get_platform(platform).push
     assert push is not None and push.confirm is not None
     connection = task.host.get_connection("netmiko", task.nornir.config)
-    connection.send_config_set([push.confirm], error_pattern=push.config_errors, read_timeout=120)
+    send_checked(connection, [push.confirm], push, timeout(task))
     journal.write(task.host.name, "confirm", "ok")
+
+
+def send_checked(connection: Any, lines: list[str], push: PushSpec, seconds: float) -> None:
+    """Send config lines; a line the device refuses raises ConfigRefused (at once, or after the lot)."""
+    if push.check_errors == "per_line":
+        connection.send_config_set(lines, error_pattern=push.config_errors, read_timeout=seconds)
+        return
+    output = connection.send_config_set(lines, read_timeout=seconds)
+    refusal = re.search(f".*(?:{push.config_errors}).*", output)
+    if refusal:
+        raise ConfigRefused(f"the device refused a line: {refusal.group(0).strip()}")
+
+
+class ConfigRefused(StrategyError):
+    pass
 
 
 def needs_confirmation(platform: str) -> bool:
     push = get_platform(platform).push
     return push is not None and push.strategy == "confirmed_commit"
+
+
+def timeout(task: Task) -> float:
+    """How long to wait for one command's answer: Netmiko cannot tell a lost session from a slow one."""
+    return float(task.host.data.get("command_timeout", COMMAND_TIMEOUT))
 
 
 def _timer(command: str | None, seconds: int) -> list[str]:
@@ -147,16 +170,16 @@ def restore(task: Task, journal: Journal, platform: str) -> bool:
         task.host.close_connections()  # a session that failed may be unusable: a fresh one
         connection = task.host.get_connection("netmiko", task.nornir.config)
         if push.confirm is not None:
-            connection.send_config_set([push.confirm], read_timeout=120)
+            connection.send_config_set([push.confirm], read_timeout=timeout(task))
         for _ in range(RESTORE_PASSES):
-            current = connection.send_command(syntax.show_running, read_timeout=120)
+            current = connection.send_command(syntax.show_running, read_timeout=timeout(task))
             if digest(current, platform) == digest(backup, platform):
                 journal.write(name, "restore", "ok")
                 return True
             commands = remediation(parse(current, syntax), parse(backup, syntax), syntax)
             commit = [push.commit] if push.commit else []
             # refusals are not errors here: the next pass shows what is left
-            connection.send_config_set(commands + commit, read_timeout=120)
+            connection.send_config_set(commands + commit, read_timeout=timeout(task))
     except Exception as error:  # noqa: BLE001
         journal.write(name, "restore", "failed", f"{type(error).__name__}: {_first_line(error)}")
         return False
