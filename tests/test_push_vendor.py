@@ -1,0 +1,293 @@
+"""`netauto push` to Huawei VRP8, H3C Comware 7 and Cisco IOS-XR routers.
+
+No such router can run here, so they are protocol-level stand-ins (tests/fakes/vendor_cli.py): real
+SSH sessions, driven by Netmiko's drivers for these platforms, with each platform's commit semantics -
+VRP8 `commit trial`, IOS-XR `commit confirmed`, Comware `configuration commit delay` - and timers that
+undo an unconfirmed change by themselves. What these tests prove is the push's side of that protocol:
+the commands it sends, confirming only after the post-checks, restoring on failure, and that a push
+cut off before confirming is undone by the routers. Every test starts from routers running the
+approved baseline and compares their running configs by meaning.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from test_push import _actions, _journal, _wait_for_record, _wait_journal
+
+from conftest import TESTS, run_netauto
+from netauto.review.configtree import digest
+
+SECRETS = TESTS / "fixtures" / "secrets.yaml"
+SOURCE = TESTS / "fixtures" / "render"
+ROUTERS = ["core-a-cr1", "core-b-cr1", "town-1-pe1"]  # one VRP8, one IOS-XR, one Comware 7 (the push's targets)
+NEW_VPN = "  - {id: dept-b, zone: dedicated, plane: video, department: 乙局, prefixes: [172.21.0.0/16]}\n"
+TIME_SCALE = 0.1  # the stand-ins' timers run 10 times faster: a 120 s confirm window lasts 12 s
+WINDOW = 120  # 2 minutes for Comware, whose timer counts minutes
+TIMEOUT = ["--command-timeout", "10"]  # a lost session is noticed by a command's answer not coming
+USER = "netops"
+
+
+@dataclass
+class Routers:
+    """The stand-in routers of one test: one process, one SSH port per router."""
+
+    folder: Path
+    platforms: dict[str, str]
+    process: subprocess.Popen[str]
+
+    @property
+    def state(self) -> Path:
+        return self.folder / "state"
+
+    def running(self, device: str) -> str:
+        return (self.state / f"{device}.running.cfg").read_text(encoding="utf-8")
+
+    def meanings(self) -> dict[str, str]:
+        return {d: digest(self.running(d), p) for d, p in self.platforms.items()}
+
+    def log(self, device: str) -> str:
+        return (self.state / f"{device}.log").read_text(encoding="utf-8")
+
+    def fault(self, device: str, **faults: object) -> None:
+        (self.state / f"{device}.faults.yaml").write_text(yaml.safe_dump(faults), encoding="utf-8")
+
+    def env(self, key: Path | None = None) -> dict[str, str]:
+        return {
+            "NETAUTO_USERNAME": USER,
+            "NETAUTO_SSH_KEY": str(key or self.folder / "client_ed25519"),
+            "NETAUTO_KNOWN_HOSTS": str(self.folder / "known_hosts"),
+        }
+
+
+def _inventory(folder: Path) -> Path:
+    inventory = folder / "inv"
+    shutil.copytree(SOURCE, inventory)
+    return inventory
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Iterator[tuple[Routers, Path]]:
+    """A copy of the vendor inventory, its baseline approved, and stand-in routers running exactly the
+    approved configs; afterwards the stand-ins are stopped."""
+    inventory = _inventory(tmp_path)
+    _netauto(None, tmp_path, "approve", str(inventory), "--change-id", "BASE", "--by", "lab")
+    routers = _start(tmp_path, inventory)
+    try:
+        yield routers, inventory
+    finally:
+        routers.process.send_signal(signal.SIGTERM)
+        try:
+            routers.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            routers.process.kill()
+
+
+def _start(cwd: Path, inventory: Path) -> Routers:
+    folder = cwd / "routers"
+    folder.mkdir()
+    for key in ("host_ed25519", "client_ed25519"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / key)], check=True)
+    plan = yaml.safe_load(run_netauto("plan", str(inventory), "--json", cwd=cwd).stdout)
+    platforms = {d["name"]: d["platform"] for d in plan["devices"] if d["name"] in ROUTERS}
+    ports = {device: _free_port() for device in platforms}
+    spec = {
+        "state_dir": str(folder / "state"),
+        "host_key": str(folder / "host_ed25519"),
+        "authorized_key": str(folder / "client_ed25519.pub"),
+        "username": USER,
+        "time_scale": TIME_SCALE,
+        "latency_ms": 0,
+        "devices": [
+            {"name": d, "platform": p, "port": ports[d], "config": str(cwd / "build" / "configs" / f"{d}.cfg")}
+            for d, p in platforms.items()
+        ],
+    }
+    (folder / "spec.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    host_key = (folder / "host_ed25519.pub").read_text(encoding="utf-8").split()[:2]
+    known = [f"[127.0.0.1]:{port} {' '.join(host_key)}\n" for port in ports.values()]
+    (folder / "known_hosts").write_text("".join(known), encoding="utf-8")
+    hosts = {d: {"hostname": "127.0.0.1", "port": port} for d, port in ports.items()}
+    (folder / "hosts.yaml").write_text(yaml.safe_dump(hosts), encoding="utf-8")
+    command = [sys.executable, "-m", "tests.fakes.vendor_cli", str(folder / "spec.yaml")]
+    process = subprocess.Popen(command, cwd=TESTS.parent, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    return Routers(folder, platforms, process)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _netauto(routers: Routers | None, cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = True):  # type: ignore[no-untyped-def]
+    environment = {**os.environ, **(env or (routers.env() if routers else {}))}
+    result = run_netauto(*args, "--secrets", str(SECRETS), cwd=cwd, env=environment, timeout=300)
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def _push(routers: Routers, cwd: Path, inventory: Path, *args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    options = ["--hosts", str(routers.folder / "hosts.yaml"), "--confirm-window", str(WINDOW), *TIMEOUT]
+    return _netauto(routers, cwd, "push", str(inventory), *options, *args, env=env, check=False)
+
+
+def _approve_change(routers: Routers, cwd: Path, inventory: Path) -> dict[str, str]:
+    """A new department VPN and a second NTP server (every router changes); the intended meanings."""
+    with (inventory / "vpns.yaml").open("a", encoding="utf-8") as vpns:
+        vpns.write(NEW_VPN)
+    network = inventory / "network.yaml"
+    network.write_text(network.read_text(encoding="utf-8").replace("[10.64.0.10]", "[10.64.0.10, 10.64.0.11]"))
+    _netauto(routers, cwd, "approve", str(inventory), "--change-id", "CHG-1", "--by", "board")
+    configs = cwd / "build" / "configs"
+    return {d: digest((configs / f"{d}.cfg").read_text(encoding="utf-8"), p) for d, p in routers.platforms.items()}
+
+
+def _rollback(routers: Routers, cwd: Path, inventory: Path, journal: Path):  # type: ignore[no-untyped-def]
+    hosts = str(routers.folder / "hosts.yaml")
+    return _netauto(routers, cwd, "push", str(inventory), "--hosts", hosts, "--rollback", str(journal))
+
+
+def test_an_approved_change_is_committed_on_trial_confirmed_after_the_post_checks_and_rolls_back(
+    scenario: tuple[Routers, Path], tmp_path: Path
+) -> None:
+    routers, inventory = scenario
+    before = routers.meanings()
+    intended = _approve_change(routers, tmp_path, inventory)
+    assert all(intended[d] != before[d] for d in routers.platforms)
+    dry = _push(routers, tmp_path, inventory)
+    assert dry.returncode == 0 and "ntp" in dry.stdout and routers.meanings() == before
+    pushed = _push(routers, tmp_path, inventory, "--apply", "--canary", "core-a-cr1")
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    assert routers.meanings() == intended
+    folder, records = _journal(tmp_path)
+    for device in routers.platforms:
+        assert _actions(records, device)[-4:] == ["apply start", "apply ok", "check ok", "confirm ok"], device
+    timers = {
+        "huawei_vrp": f"commit trial {WINDOW}",
+        "cisco_iosxr": f"commit confirmed {WINDOW}",
+        "h3c_comware": f"configuration commit delay {WINDOW // 60}",
+    }
+    for device, platform in routers.platforms.items():
+        assert timers[platform] in routers.log(device), device
+    time.sleep(WINDOW * TIME_SCALE + 2)  # confirmed: the routers' timers undo nothing
+    assert routers.meanings() == intended
+    restored = _rollback(routers, tmp_path, inventory, folder)
+    assert restored.stdout.count(": restored") == len(routers.platforms)
+    assert routers.meanings() == before
+
+
+@pytest.mark.parametrize("canary", ["core-a-cr1", "core-b-cr1", "town-1-pe1"], ids=["vrp", "iosxr", "comware"])
+def test_a_line_the_router_refuses_restores_it_and_stops_the_push(
+    scenario: tuple[Routers, Path], tmp_path: Path, canary: str
+) -> None:
+    routers, inventory = scenario
+    before = routers.meanings()
+    _approve_change(routers, tmp_path, inventory)
+    routers.fault(canary, reject="10\\.64\\.0\\.11")
+    failed = _push(routers, tmp_path, inventory, "--apply", "--canary", canary)
+    assert failed.returncode == 4, failed.stdout + failed.stderr
+    _, records = _journal(tmp_path)
+    assert "apply failed" in _actions(records, canary) and _actions(records, canary)[-1] == "restore ok"
+    assert all("apply start" not in _actions(records, d) for d in routers.platforms if d != canary)
+    assert routers.meanings() == before
+
+
+def test_a_session_dropped_mid_push_is_restored(scenario: tuple[Routers, Path], tmp_path: Path) -> None:
+    routers, inventory = scenario
+    before = routers.meanings()
+    _approve_change(routers, tmp_path, inventory)
+    routers.fault("town-1-pe1", drop_after=3, once=True)  # Comware: the first lines are already in effect
+    failed = _push(routers, tmp_path, inventory, "--apply", "--canary", "town-1-pe1")
+    assert failed.returncode == 4, failed.stdout + failed.stderr
+    _, records = _journal(tmp_path)
+    assert _actions(records, "town-1-pe1")[-3:] == ["apply failed", "restore start", "restore ok"]
+    assert routers.meanings() == before
+
+
+def test_a_push_killed_before_confirming_is_undone_by_the_routers_and_resumes(
+    scenario: tuple[Routers, Path], tmp_path: Path
+) -> None:
+    routers, inventory = scenario
+    before = routers.meanings()
+    intended = _approve_change(routers, tmp_path, inventory)
+    push = _spawn_push(routers, tmp_path, inventory, "--canary", "core-b-cr1")
+    try:
+        _wait_for_record(tmp_path, "core-b-cr1", "apply", "ok")
+        routers.fault("core-b-cr1", latency_ms=500)  # slow post-checks: time to kill before the confirmation
+        journal = _wait_for_record(tmp_path, "core-b-cr1", "check", "ok")
+        push.send_signal(signal.SIGKILL)
+        push.wait(timeout=30)
+    finally:
+        push.kill()
+    _, records = _wait_journal(journal)
+    assert "confirm ok" not in _actions(records, "core-b-cr1")
+    assert routers.meanings()["core-b-cr1"] == intended["core-b-cr1"]  # on trial
+    time.sleep(WINDOW * TIME_SCALE + 2)
+    assert routers.meanings() == before  # the router's own timer undid it
+    assert "rolled back" in routers.log("core-b-cr1")
+    routers.fault("core-b-cr1")
+    resumed = _push(routers, tmp_path, inventory, "--resume", str(journal))
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert routers.meanings() == intended
+    confirmed = ["apply start", "apply ok", "check ok", "confirm ok"]
+    assert _actions(_wait_journal(journal)[1], "core-b-cr1")[-4:] == confirmed
+
+
+def test_wrong_credentials_and_unknown_host_keys_change_nothing(scenario: tuple[Routers, Path], tmp_path: Path) -> None:
+    routers, inventory = scenario
+    before = routers.meanings()
+    _approve_change(routers, tmp_path, inventory)
+    stranger = tmp_path / "stranger"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+    refused = _push(routers, tmp_path, inventory, "--apply", env=routers.env(key=stranger))
+    assert refused.returncode == 1 and "Authentication" in refused.stderr and "nothing was changed" in refused.stderr
+    empty = tmp_path / "empty_known_hosts"
+    empty.write_text("", encoding="utf-8")
+    untrusted = _push(routers, tmp_path, inventory, "--apply", env={**routers.env(), "NETAUTO_KNOWN_HOSTS": str(empty)})
+    assert untrusted.returncode == 1 and "nothing was changed" in untrusted.stderr
+    assert routers.meanings() == before
+
+
+def _spawn_push(routers: Routers, cwd: Path, inventory: Path, *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "netauto", "push", str(inventory), "--apply", "--secrets", str(SECRETS)]
+    command += ["--hosts", str(routers.folder / "hosts.yaml"), "--confirm-window", str(WINDOW), *TIMEOUT, *args]
+    env = {**os.environ, **routers.env()}
+    return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_failed_post_check_restores_the_router_on_trial_and_stops_the_push(
+    scenario: tuple[Routers, Path], tmp_path: Path
+) -> None:
+    routers, inventory = scenario
+    before = routers.meanings()
+    _approve_change(routers, tmp_path, inventory)
+    routers.fault("core-a-cr1", down="^200GE0/5/1$")  # its core link to core-b-cr1 shows down
+    failed = _push(routers, tmp_path, inventory, "--apply", "--canary", "core-a-cr1", "--post-check-timeout", "2")
+    assert failed.returncode == 4, failed.stdout + failed.stderr
+    _, records = _journal(tmp_path)
+    assert _actions(records, "core-a-cr1")[-5:] == [
+        "apply ok",
+        "check ok",
+        "post-check failed",
+        "restore start",
+        "restore ok",
+    ]
+    assert any("interface down: 200GE0/5/1" in r["detail"] for r in records if r["device"] == "core-a-cr1")
+    assert "confirm ok" not in _actions(records, "core-a-cr1")
+    assert all("apply start" not in _actions(records, d) for d in routers.platforms if d != "core-a-cr1")
+    assert routers.meanings() == before
