@@ -13,14 +13,6 @@ TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 MINIMAL = TESTS / "fixtures" / "minimal"
 QINGPU = ROOT / "inventory" / "qingpu"
-BESIDE_THE_REST = {"test_push_vendor.py", "test_fake_vendor_cli.py"}  # waiting on SSH, light on CPU
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Two groups for pytest-xdist (`--dist loadgroup`): the vendor stand-in tests, and the rest in order."""
-    for item in items:
-        group = "vendor" if item.path.name in BESIDE_THE_REST else "main"
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def run_netauto(
