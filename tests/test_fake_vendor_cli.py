@@ -542,3 +542,20 @@ def test_server_answers_sigterm_cleanly(tmp_path: Path) -> None:
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=10)
     assert (process.returncode, stderr) == (0, "")
+
+
+def test_undo_shutdown_is_kept_as_config_and_shutdown_replaces_it(fleet: Fleet) -> None:
+    """VRP shows an enabled interface as `undo shutdown`: the negation sets a state, it removes nothing."""
+    connection = _connect(fleet, VRP)
+    try:
+        enable = ["interface LoopBack12", " undo shutdown", " quit", "commit"]
+        _push(connection, VRP, enable, error_pattern=ROUTERS[VRP].errors)
+        after_enable = fleet.running(VRP)
+        _push(connection, VRP, ["interface LoopBack12", " shutdown", " quit", "commit"])
+        after_shutdown = fleet.running(VRP)
+    finally:
+        _hang_up(connection, VRP)
+    enabled = after_enable.index("interface LoopBack12")
+    assert after_enable[enabled + 1] == " undo shutdown"
+    shut = after_shutdown.index("interface LoopBack12")
+    assert after_shutdown[shut + 1] == " shutdown" and " undo shutdown" not in after_shutdown[shut:]

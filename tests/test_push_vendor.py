@@ -30,8 +30,11 @@ from netauto.review.configtree import digest
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
 SOURCE = TESTS / "fixtures" / "render"
-ROUTERS = ["core-a-cr1", "core-b-cr1", "town-1-pe1"]  # one VRP8, one IOS-XR, one Comware 7 (the push's targets)
-NEW_VPN = "  - {id: dept-b, zone: dedicated, plane: video, department: 乙局, prefixes: [172.21.0.0/16]}\n"
+# the push's targets: VRP8 (a core router and a bureau's CE), IOS-XR and Comware 7
+ROUTERS = ["bureau-1-ce1", "core-a-cr1", "core-b-cr1", "town-1-pe1"]
+NEW_VPN = (  # joined by the bureau: new sub-interfaces on its CE and its PEs
+    "  - {id: dept-b, zone: dedicated, plane: video, department: 乙局, prefixes: [172.21.0.0/16], attach: [bureau]}\n"
+)
 TIME_SCALE = 0.1  # the stand-ins' timers run 10 times faster: a 120 s confirm window lasts 12 s
 WINDOW = 120  # 2 minutes for Comware, whose timer counts minutes
 TIMEOUT = ["--command-timeout", "10"]  # a lost session is noticed by a command's answer not coming

@@ -191,10 +191,22 @@ def single_valued_keyword(line: str) -> str | None:
     return keyword
 
 
+# Commands whose negated form is itself kept as config (VRP's interfaces show `undo shutdown`): the
+# negation sets the state instead of removing a line, and each form replaces the other
+KEPT_NEGATIVE = ("shutdown",)
+
+
+def is_kept_negative(rest: str) -> bool:
+    return rest in KEPT_NEGATIVE
+
+
 def set_line(view: Node, line: str) -> None:
     """Add `line` to the view unless present; a single-valued command replaces its old value."""
     if view.find(line) is not None:
         return
+    state = line.split()[-1]
+    if state in KEPT_NEGATIVE:  # `shutdown` / `undo shutdown` / `no shutdown`: one of them at a time
+        view.children = [c for c in view.children if c.line.split()[-1:] != [state] or len(c.line.split()) > 2]
     keyword = single_valued_keyword(line)
     if keyword is not None:
         for child in view.children:
@@ -758,7 +770,7 @@ class CliSession:
     def statement(self, raw: str, indent: int, text: str) -> Reply:
         path = self.view_path()
         negation = self.dialect.negation + " "
-        if text.startswith(negation):
+        if text.startswith(negation) and not is_kept_negative(text[len(negation) :].strip()):
             if not self.apply(Edit(path, text[len(negation) :].strip(), negate=True)):
                 return self.error(raw, self.dialect.missing_config)
             return Reply()
