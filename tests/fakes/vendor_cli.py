@@ -194,6 +194,7 @@ def single_valued_keyword(line: str) -> str | None:
 # Commands whose negated form is itself kept as config (VRP's interfaces show `undo shutdown`): the
 # negation sets the state instead of removing a line, and each form replaces the other
 KEPT_NEGATIVE = ("shutdown",)
+SHUTDOWN_FORMS = {"shutdown", "undo shutdown", "no shutdown"}
 
 
 def is_kept_negative(rest: str) -> bool:
@@ -204,9 +205,8 @@ def set_line(view: Node, line: str) -> None:
     """Add `line` to the view unless present; a single-valued command replaces its old value."""
     if view.find(line) is not None:
         return
-    state = line.split()[-1]
-    if state in KEPT_NEGATIVE:  # `shutdown` / `undo shutdown` / `no shutdown`: one of them at a time
-        view.children = [c for c in view.children if c.line.split()[-1:] != [state] or len(c.line.split()) > 2]
+    if line in SHUTDOWN_FORMS:  # one of them at a time
+        view.children = [child for child in view.children if child.line not in SHUTDOWN_FORMS]
     keyword = single_valued_keyword(line)
     if keyword is not None:
         for child in view.children:
