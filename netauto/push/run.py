@@ -14,6 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from nornir.core import Nornir
+from nornir.plugins.runners import ThreadedRunner
+
 from netauto.errors import NetautoError
 from netauto.lab.netns import FRR10, HOST_FRR, FrrInstall, LabError
 from netauto.nornir_plugin import read_hosts_file
@@ -159,7 +162,14 @@ def run_push(
                 raise RefusedError(f"{error}; nothing was changed (journal {journal.folder})") from None
             return push(nr, result, plans, journal, mask, request.options, progress)
         finally:
-            nr.close_connections()
+            close_all(nr)
+
+
+def close_all(nr: Nornir) -> None:
+    """Log out of every device at once: a polite logout is mostly waiting (~6 s on VRP with Netmiko),
+    whatever the number of workers that changed them."""
+    everyone = ThreadedRunner(num_workers=max(1, len(nr.inventory.hosts)))
+    nr.with_runner(everyone).close_connections()
 
 
 def _journal(request: PushRequest, approved: Approval, devices: list[str], mask: Callable[[str], str]) -> Journal:
@@ -192,6 +202,6 @@ def run_rollback(result: PlanResult, secrets: Secrets, journal_path: Path, optio
         try:
             outcomes = rollback(nr, journal)
         finally:
-            nr.close_connections()
+            close_all(nr)
     journal.write("*", "rollback", "end", "ok" if all(o == "restored" for o in outcomes.values()) else "failed")
     return outcomes
