@@ -223,20 +223,18 @@ def push(
 def settle(nr: Nornir, journal: Journal, report: PushReport, passed: list[str], failed: list[str]) -> None:
     """After the post-checks: devices that failed them go back to their backup; devices that passed
     and are on a commit timer are confirmed (one that cannot be is restored and counts as failed)."""
-    platforms = {name: host.platform or "" for name, host in nr.inventory.hosts.items()}
-    pending = [d for d in passed if needs_confirmation(platforms[d])]
+    pending = [d for d in passed if needs_confirmation(nr.inventory.hosts[d].platform or "")]
+    unconfirmed = []
     if pending:
         results = nr.filter(F(name__any=pending)).run(task=_confirm, journal=journal, on_failed=True)
-        for device in pending:
-            if results[device].failed:
-                problem = f"confirm failed: {_crashed(results[device]).detail}"
-                journal.write(device, "confirm", "failed", problem)
-                report.devices[device].outcome, report.devices[device].detail = "failed", problem
-                failed.append(device)
-    if failed:
-        for device, outcome in restore_devices(nr, journal, failed).items():
-            report.devices[device].outcome = "restored" if outcome == "restored" else outcome
-            report.devices[device].detail = f"{report.devices[device].detail}; {outcome}".lstrip("; ")
+        for device in (d for d in pending if results[d].failed):
+            problem = f"confirm failed: {_crashed(results[device]).detail}"
+            journal.write(device, "confirm", "failed", problem)
+            report.devices[device].detail = problem
+            unconfirmed.append(device)
+    for device, outcome in restore_devices(nr, journal, failed + unconfirmed).items():
+        entry = report.devices[device]
+        entry.outcome, entry.detail = outcome, f"{entry.detail}; {outcome}".lstrip("; ")
 
 
 def _confirm(task: Task, journal: Journal) -> Result:

@@ -69,7 +69,7 @@ def apply_verify_restore(task: Task, plan: DevicePlan, journal: Journal) -> Outc
         connection = task.host.get_connection("netmiko", task.nornir.config)
         intended, commands, passes = parse(plan.intended, syntax), plan.commands, 0
         while passes < APPLY_PASSES:  # at least once: a plan always has commands
-            connection.send_config_set(commands, error_pattern=spec.push.config_errors, read_timeout=timeout(task))
+            send_checked(connection, commands, spec.push, timeout(task))
             passes += 1
             running = connection.send_command(syntax.show_running, read_timeout=timeout(task))
             commands = remediation(parse(running, syntax), intended, syntax)
@@ -77,17 +77,8 @@ def apply_verify_restore(task: Task, plan: DevicePlan, journal: Journal) -> Outc
                 break
         journal.write(name, "apply", "ok", passes=passes)
     except Exception as error:  # noqa: BLE001 - any failure of the session or the device means restore
-        problem = f"{type(error).__name__}: {_first_line(error)}"
-        journal.write(name, "apply", "failed", problem)
-        return _restored(task, journal, plan.platform, problem)
-    if digest(running, plan.platform) != plan.intended_digest:
-        problem = "the running config differs from the intended one after the change: " + _difference(
-            running, plan.intended, spec.config_syntax
-        )
-        journal.write(name, "verify", "failed", problem)
-        return _restored(task, journal, plan.platform, problem)
-    journal.write(name, "verify", "ok")
-    return Outcome("applied")
+        return _apply_failed(task, journal, plan, error)
+    return _compared(task, journal, plan, running, "verify")
 
 
 def confirmed_commit(task: Task, plan: DevicePlan, journal: Journal) -> Outcome:
@@ -104,16 +95,27 @@ def confirmed_commit(task: Task, plan: DevicePlan, journal: Journal) -> Outcome:
         journal.write(name, "apply", "ok", "in place on trial: the device undoes it unless confirmed")
         running = connection.send_command(syntax.show_running, read_timeout=timeout(task))
     except Exception as error:  # noqa: BLE001 - any failure of the session or the device means restore
-        problem = f"{type(error).__name__}: {_first_line(error)}"
-        journal.write(name, "apply", "failed", problem)
-        return _restored(task, journal, plan.platform, problem)
+        return _apply_failed(task, journal, plan, error)
+    return _compared(task, journal, plan, running, "check")
+
+
+def _apply_failed(task: Task, journal: Journal, plan: DevicePlan, error: Exception) -> Outcome:
+    problem = f"{type(error).__name__}: {_first_line(error)}"
+    journal.write(task.host.name, "apply", "failed", problem)
+    return _restored(task, journal, plan.platform, problem)
+
+
+def _compared(task: Task, journal: Journal, plan: DevicePlan, running: str, action: str) -> Outcome:
+    """The running config read back after the change, compared by meaning with the intended one:
+    `action` ok, or the backup restored."""
     if digest(running, plan.platform) != plan.intended_digest:
+        syntax = get_platform(plan.platform).config_syntax
         problem = "the running config differs from the intended one after the change: " + _difference(
             running, plan.intended, syntax
         )
-        journal.write(name, "check", "failed", problem)
+        journal.write(task.host.name, action, "failed", problem)
         return _restored(task, journal, plan.platform, problem)
-    journal.write(name, "check", "ok")
+    journal.write(task.host.name, action, "ok")
     return Outcome("applied")
 
 
