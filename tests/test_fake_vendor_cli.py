@@ -8,7 +8,6 @@ from __future__ import annotations
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -39,7 +38,7 @@ from netmiko.exceptions import (
     ReadTimeout,
 )
 
-from conftest import ROOT, unavailable
+from conftest import ROOT, free_port, unavailable
 
 TIME_SCALE = 0.03  # VRP trial 60 s -> 1.8 s, XR confirmed 30 s -> 0.9 s, Comware delay 1 min -> 1.8 s
 USERNAME = "netops"
@@ -162,12 +161,6 @@ def _keygen(path: Path) -> None:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _write_spec(folder: Path, ports: dict[str, int]) -> Path:
     devices = []
     for platform, router in ROUTERS.items():
@@ -206,7 +199,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     folder = tmp_path_factory.mktemp("vendor-cli")
     for name in ("host_ed25519", "client_ed25519", "other_ed25519"):
         _keygen(folder / name)
-    ports = {platform: _free_port() for platform in ROUTERS}
+    ports = {platform: free_port() for platform in ROUTERS}
     spec = _write_spec(folder, ports)
     stderr = (folder / "server.stderr").open("w")
     process = subprocess.Popen(
@@ -530,7 +523,7 @@ def test_server_answers_sigterm_cleanly(tmp_path: Path) -> None:
     """A second server, alone: `ready` once listening, exit code 0 on SIGTERM, nothing on stderr."""
     for name in ("host_ed25519", "client_ed25519"):
         _keygen(tmp_path / name)
-    spec = _write_spec(tmp_path, {platform: _free_port() for platform in ROUTERS})
+    spec = _write_spec(tmp_path, {platform: free_port() for platform in ROUTERS})
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.vendor_cli", str(spec)],
         cwd=ROOT,

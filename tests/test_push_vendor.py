@@ -25,7 +25,7 @@ import pytest
 import yaml
 from test_push import _actions, _journal, _wait_for_record, _wait_journal
 
-from conftest import TESTS, run_netauto
+from conftest import TESTS, free_port, run_netauto
 from netauto.review.configtree import digest
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
@@ -103,7 +103,7 @@ def _start(cwd: Path, inventory: Path) -> Routers:
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / key)], check=True)
     plan = yaml.safe_load(run_netauto("plan", str(inventory), "--json", cwd=cwd).stdout)
     platforms = {d["name"]: d["platform"] for d in plan["devices"] if d["name"] in ROUTERS}
-    ports = {device: _free_port() for device in platforms}
+    ports = {device: free_port() for device in platforms}
     spec = {
         "state_dir": str(folder / "state"),
         "host_key": str(folder / "host_ed25519"),
@@ -126,14 +126,6 @@ def _start(cwd: Path, inventory: Path) -> Routers:
     process = subprocess.Popen(command, cwd=TESTS.parent, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None and process.stdout.readline().strip() == "ready"
     return Routers(folder, platforms, process)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _netauto(routers: Routers | None, cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = True):  # type: ignore[no-untyped-def]
