@@ -131,7 +131,7 @@ def interface_states(listing: str, column: int = 1) -> dict[str, str]:
 
 
 def _is_state(word: str) -> bool:
-    return word.lower().lstrip("*") in ("up", "down", "shutdown", "admin-down") or word.startswith("*down")
+    return word.lower().lstrip("*") in ("up", "down", "shutdown", "admin-down")  # VRP marks admin-down as *down
 
 
 def device_plans(
