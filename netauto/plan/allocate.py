@@ -15,7 +15,7 @@ from typing import Any
 from netauto.addressing import address_int, address_text, isis_net, locator, plane_block, sid
 from netauto.model.checks import Reporter
 from netauto.model.schema import Inventory, Vpn
-from netauto.plan.attach import attach_sites
+from netauto.plan.attach import attach_sites, border_key
 from netauto.plan.expand import DeviceSpec, Expansion, LinkSpec
 from netauto.plan.lock import KINDS, Entry, Lock
 from netauto.plan.model import (
@@ -59,7 +59,7 @@ def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter)
     devices = _allocate_devices(inv, expansion, lock, new_lock, report, result)
     links = _allocate_links(inv, expansion, lock, new_lock, report, result)
     vpns = _allocate_vpns(inv, devices, lock, new_lock, report, result)
-    attachments, lans = attach_sites(inv, devices, links, vpns, lock, new_lock, report, result)
+    attachments, lans, borders = attach_sites(inv, devices, links, vpns, lock, new_lock, report, result)
     plan = Plan(
         network=inv.network.id,
         name=inv.network.name,
@@ -94,6 +94,7 @@ def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter)
         ),
         attachments=sorted(attachments, key=lambda a: a.id),
         lans=sorted(lans, key=lambda lan: (lan.site, lan.vpn)),
+        borders=borders,
         retired=Retired(**{kind: sorted(new_lock.retired[kind]) for kind in KINDS}),
     )
     return plan, new_lock, result
@@ -109,7 +110,8 @@ def _attachment_keys(inv: Inventory, expansion: Expansion) -> set[str]:
     for link in expansion.links:
         if link.kind == "uplink":
             uplinks.setdefault(expansion.devices[link.a].site, []).append(link.id)
-    return {
+    borders = {border_key(d.id) for d in inv.dedicated_networks if d.mode == "interconnect" and d.border}
+    return borders | {
         f"{link}|{vpn.id}"
         for vpn in inv.vpns
         for site in _attached_sites(inv, vpn)

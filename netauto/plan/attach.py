@@ -16,7 +16,7 @@ from netauto.addressing import Prefix, address_int, address_text
 from netauto.model.checks import Reporter
 from netauto.model.schema import Inventory, Vpn
 from netauto.plan.lock import Entry, Lock
-from netauto.plan.model import PlannedAttachment, PlannedDevice, PlannedLan, PlannedLink, PlannedVpn
+from netauto.plan.model import PlannedAttachment, PlannedBorder, PlannedDevice, PlannedLan, PlannedLink, PlannedVpn
 from netauto.plan.pools import (
     AllocationReport,
     PoolAllocator,
@@ -45,12 +45,12 @@ def attach_sites(
     new_lock: Lock,
     report: Reporter,
     result: AllocationReport,
-) -> tuple[list[PlannedAttachment], list[PlannedLan]]:
+) -> tuple[list[PlannedAttachment], list[PlannedLan], list[PlannedBorder]]:
     members = _members(inv)
     vpn_ids = {v.id: v.vpn_id for v in vpns}
     lans = _allocate_lans(inv, members, devices, vpn_ids, lock, new_lock, report, result)
-    attachments = _allocate_attachments(inv, members, devices, links, vpn_ids, lock, new_lock, report, result)
-    return attachments, lans
+    attachments, borders = _allocate_attachments(inv, members, devices, links, vpn_ids, lock, new_lock, report, result)
+    return attachments, lans, borders
 
 
 def _members(inv: Inventory) -> dict[str, list[str]]:
@@ -209,10 +209,11 @@ def _allocate_attachments(
     new_lock: Lock,
     report: Reporter,
     result: AllocationReport,
-) -> list[PlannedAttachment]:
+) -> tuple[list[PlannedAttachment], list[PlannedBorder]]:
+    """PE-CE attachments, then the borders of interconnected dedicated networks, from the same pools."""
     pools = inv.network.pools
     if pools.pe_ce_v4 is None or pools.pe_ce_v6 is None:
-        return []
+        return [], []
     p4 = PoolAllocator.in_pool("pe_ce_v4", pools.pe_ce_v4, 31)
     p6 = PoolAllocator.in_pool("pe_ce_v6", pools.pe_ce_v6, 127)
     reserve_all(p4, lock, "attachments", "p2p_v4", address_int)
@@ -232,16 +233,10 @@ def _allocate_attachments(
                 if ce.role != "ce" or ce.platform is None or pe.platform is None:
                     continue
                 key = f"{link.id}|{vpn}"
-                previous = lock.entry("attachments", key)
-                v4, changed4 = sticky(p4, previous, "p2p_v4", address_int)
-                v6, changed6 = sticky(p6, previous, "p2p_v6", address_int)
-                if v4 is None or v6 is None:
+                pair = _sticky_pair(p4, p6, key, lock, new_lock, result)
+                if pair is None:
                     continue
-                new_lock.active["attachments"][key] = {
-                    "p2p_v4": f"{address_text(v4, 4)}/31",
-                    "p2p_v6": f"{address_text(v6, 6)}/127",
-                }
-                note(result, "attachments", key, previous, changed4 or changed6)
+                v4, v6 = pair
                 vlan = vpn_ids[vpn]
                 planned.append(
                     PlannedAttachment(
@@ -258,9 +253,70 @@ def _allocate_attachments(
                         net_v6=v6,
                     )
                 )
+    borders = _allocate_borders(inv, devices, vpn_ids, (p4, p6), lock, new_lock, result)
     report_exhausted(p4, report, ("network", "pools", "pe_ce_v4"))
     report_exhausted(p6, report, ("network", "pools", "pe_ce_v6"))
-    return planned
+    return planned, borders
+
+
+def border_key(network: str) -> str:
+    return f"border|{network}"
+
+
+def _allocate_borders(
+    inv: Inventory,
+    devices: dict[str, PlannedDevice],
+    vpn_ids: dict[str, int],
+    pools: tuple[PoolAllocator, PoolAllocator],
+    lock: Lock,
+    new_lock: Lock,
+    result: AllocationReport,
+) -> list[PlannedBorder]:
+    """One per interconnected dedicated network with a border: a sub-interface of the border device's
+    external port (its platform's `lan_port`) in the target VPN."""
+    borders = []
+    for network in sorted(inv.dedicated_networks, key=lambda d: d.id):
+        border = network.border
+        device = devices.get(border.device) if border else None
+        if network.mode != "interconnect" or border is None or device is None or network.target_vpn not in vpn_ids:
+            continue
+        key = border_key(network.id)
+        pair = _sticky_pair(*pools, key, lock, new_lock, result)
+        if pair is None:
+            continue
+        vlan = vpn_ids[network.target_vpn]
+        port = _naming(device.platform).lan_port if device.platform else None
+        borders.append(
+            PlannedBorder(
+                key,
+                network.id,
+                network.target_vpn,
+                vlan,
+                device.name,
+                _sub(device, port, vlan),
+                border.peering,
+                border.peer_asn,
+                *pair,
+            )
+        )
+    return borders
+
+
+def _sticky_pair(
+    p4: PoolAllocator, p6: PoolAllocator, key: str, lock: Lock, new_lock: Lock, result: AllocationReport
+) -> tuple[int, int] | None:
+    """A /31 and a /127 for `key`, the ones it had if it had them; recorded in the new lock."""
+    previous = lock.entry("attachments", key)
+    v4, changed4 = sticky(p4, previous, "p2p_v4", address_int)
+    v6, changed6 = sticky(p6, previous, "p2p_v6", address_int)
+    if v4 is None or v6 is None:
+        return None
+    new_lock.active["attachments"][key] = {
+        "p2p_v4": f"{address_text(v4, 4)}/31",
+        "p2p_v6": f"{address_text(v6, 6)}/127",
+    }
+    note(result, "attachments", key, previous, changed4 or changed6)
+    return v4, v6
 
 
 def _sub(device: PlannedDevice, parent: str | None, vlan: int) -> str | None:

@@ -124,6 +124,23 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             }
             for a in plan.attachments
         ],
+        "borders": [
+            {
+                "id": b.id,
+                "network": b.network,
+                "vpn": b.vpn,
+                "vlan": b.vlan,
+                "device": b.device,
+                "interface": b.local.interface,
+                "v4": b.local.address_v4,
+                "v6": b.local.address_v6,
+                "peering": b.peering,
+                "peer_asn": b.peer_asn,
+                "peer_v4": b.peer_v4,
+                "peer_v6": b.peer_v6,
+            }
+            for b in plan.borders
+        ],
         "lans": [
             {
                 "site": lan.site,

@@ -150,6 +150,38 @@ class PlannedDedicatedNetwork:
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedBorder:
+    """Where an interconnected dedicated network meets the extranet: a sub-interface of the border
+    device's external port in the department's VPN (VLAN = the VPN id), facing the dedicated network's
+    own border router. The /31 and /127: that router gets the first address, the border device the
+    second (as a CE and its PE)."""
+
+    id: str  # border|<dedicated network id>: its key in the lock's attachments
+    network: str
+    vpn: str
+    vlan: int
+    device: str
+    interface: str | None
+    peering: str  # ebgp | static
+    peer_asn: int | None
+    net_v4: int
+    net_v6: int
+
+    @property
+    def local(self) -> Endpoint:
+        v4, v6 = address_text(self.net_v4 + 1, 4), address_text(self.net_v6 + 1, 6)
+        return Endpoint(self.device, self.interface, f"{v4}/31", f"{v6}/127")
+
+    @property
+    def peer_v4(self) -> str:
+        return address_text(self.net_v4, 4)
+
+    @property
+    def peer_v6(self) -> str:
+        return address_text(self.net_v6, 6)
+
+
+@dataclass(frozen=True, slots=True)
 class Retired:
     """Allocations of things no longer in the inventory: kept reserved, never handed out again."""
 
@@ -175,3 +207,4 @@ class Plan:
     retired: Retired
     attachments: list[PlannedAttachment] = field(default_factory=list)
     lans: list[PlannedLan] = field(default_factory=list)
+    borders: list[PlannedBorder] = field(default_factory=list)
