@@ -63,6 +63,15 @@ def test_dedicated_networks_follow_the_plan(plan: dict[str, Any]) -> None:
     assert all(vpns[d["target_vpn"]]["zone"] == "dedicated" for d in plan["dedicated_networks"])
 
 
+def test_a_cut_over_site_joins_its_departments_vpn_besides_the_zones(plan: dict[str, Any]) -> None:
+    network = next(d for d in plan["dedicated_networks"] if d["id"] == "sh-tongji")  # one bureau: bureau-tjj
+    ce = next(d["name"] for d in plan["devices"] if d["site"] == "bureau-tjj")
+    vpns = {a["vpn"] for a in plan["attachments"] if a["ce"] == ce}
+    assert vpns == {"public-data", "public-video", "internet", network["target_vpn"]}
+    lans = [x for x in plan["lans"] if x["site"] == "bureau-tjj" and x["vpn"] == network["target_vpn"]]
+    assert len(lans) == 1 and lans[0]["v4"].startswith("172.27.")  # from the department's prefixes
+
+
 def test_zones_public_per_plane_and_internet(plan: dict[str, Any]) -> None:
     public = {v["plane"] for v in plan["vpns"] if v["zone"] == "public"}
     assert public == {"data", "video"}
@@ -189,7 +198,8 @@ def test_lans_never_overlap_inside_a_vpn(plan: dict[str, Any]) -> None:
 
 def test_every_ce_uplink_carries_each_of_its_vpns(plan: dict[str, Any]) -> None:
     attached = {(a["ce"], a["vpn"]) for a in plan["attachments"]}
-    bureau = next(d["name"] for d in plan["devices"] if d["class"] == "bureau")
+    migrating = {site for d in plan["dedicated_networks"] if d["mode"] == "cutover" for site in d["sites"]}
+    bureau = next(d["name"] for d in plan["devices"] if d["class"] == "bureau" and d["site"] not in migrating)
     assert {vpn for ce, vpn in attached if ce == bureau} == {"public-data", "public-video", "internet"}
     per_uplink = [a for a in plan["attachments"] if a["ce"] == bureau]
     assert len(per_uplink) == 6 and sum(a["primary"] for a in per_uplink) == 3

@@ -14,8 +14,8 @@ from typing import Any
 
 from netauto.addressing import address_int, address_text, isis_net, locator, plane_block, sid
 from netauto.model.checks import Reporter
-from netauto.model.schema import Inventory, Vpn
-from netauto.plan.attach import attach_sites, border_key
+from netauto.model.schema import Inventory
+from netauto.plan.attach import attach_sites, border_key, vpn_members
 from netauto.plan.expand import DeviceSpec, Expansion, LinkSpec
 from netauto.plan.lock import KINDS, Entry, Lock
 from netauto.plan.model import (
@@ -53,7 +53,7 @@ def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter)
             "links": {link.id: link for link in expansion.links},
             "vpns": {v.id: v for v in inv.vpns},
             "attachments": _attachment_keys(inv, expansion),
-            "lans": {f"{site}|{vpn.id}" for vpn in inv.vpns for site in _attached_sites(inv, vpn)},
+            "lans": {f"{site}|{vpn}" for vpn, sites in vpn_members(inv).items() for site in sites},
         },
     )
     devices = _allocate_devices(inv, expansion, lock, new_lock, report, result)
@@ -100,10 +100,6 @@ def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter)
     return plan, new_lock, result
 
 
-def _attached_sites(inv: Inventory, vpn: Vpn) -> list[str]:
-    return [s.id for s in inv.sites if s.site_class in vpn.attach]
-
-
 def _attachment_keys(inv: Inventory, expansion: Expansion) -> set[str]:
     ce_sites = {d.site for d in expansion.devices.values() if d.role == "ce"}
     uplinks: dict[str, list[str]] = {}
@@ -112,9 +108,9 @@ def _attachment_keys(inv: Inventory, expansion: Expansion) -> set[str]:
             uplinks.setdefault(expansion.devices[link.a].site, []).append(link.id)
     borders = {border_key(d.id) for d in inv.dedicated_networks if d.mode == "interconnect" and d.border}
     return borders | {
-        f"{link}|{vpn.id}"
-        for vpn in inv.vpns
-        for site in _attached_sites(inv, vpn)
+        f"{link}|{vpn}"
+        for vpn, sites in vpn_members(inv).items()
+        for site in sites
         if site in ce_sites
         for link in uplinks.get(site, [])
     }

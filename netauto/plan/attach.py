@@ -46,25 +46,30 @@ def attach_sites(
     report: Reporter,
     result: AllocationReport,
 ) -> tuple[list[PlannedAttachment], list[PlannedLan], list[PlannedBorder]]:
-    members = _members(inv)
+    members = vpn_members(inv)
     vpn_ids = {v.id: v.vpn_id for v in vpns}
     lans = _allocate_lans(inv, members, devices, vpn_ids, lock, new_lock, report, result)
     attachments, borders = _allocate_attachments(inv, members, devices, links, vpn_ids, lock, new_lock, report, result)
     return attachments, lans, borders
 
 
-def _members(inv: Inventory) -> dict[str, list[str]]:
-    """VPN id -> the sites that join it (every site of the VPN's `attach` classes)."""
+def vpn_members(inv: Inventory) -> dict[str, list[str]]:
+    """VPN id -> the sites that join it: every site of the VPN's `attach` classes, and the sites of the
+    dedicated networks cut over into it (an interconnected network keeps its sites on its own network:
+    it meets the VPN at its border)."""
     by_class: dict[str, list[str]] = defaultdict(list)
     for site in inv.sites:
         by_class[site.site_class].append(site.id)
-    return {vpn.id: sorted(s for c in vpn.attach for s in by_class[c]) for vpn in inv.vpns}
+    members = {vpn.id: {s for c in vpn.attach for s in by_class[c]} for vpn in inv.vpns}
+    for network in (n for n in inv.dedicated_networks if n.mode == "cutover"):
+        members.setdefault(network.target_vpn, set()).update(network.sites)
+    return {vpn: sorted(sites) for vpn, sites in members.items()}
 
 
 def _owned_in_vpn(inv: Inventory, vpn: str) -> list[Prefix]:
-    owned = [p for site in inv.sites for p in site.prefixes.get(vpn, [])]
-    owned += [p for dn in inv.dedicated_networks if dn.mode == "cutover" and dn.target_vpn == vpn for p in dn.prefixes]
-    return owned
+    """Prefixes sites already hold in the VPN (a cut-over network's sites get their LANs from its prefixes,
+    which the department keeps)."""
+    return [p for site in inv.sites for p in site.prefixes.get(vpn, [])]
 
 
 def _allocate_lans(
