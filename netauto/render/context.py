@@ -13,8 +13,9 @@ from typing import Any
 
 from netauto.addressing import address_text
 from netauto.model.checks import IGP_ROLES
+from netauto.model.schema import DedicatedNetwork
 from netauto.pipeline import PlanResult
-from netauto.plan.model import PlannedAttachment, PlannedDevice, PlannedLan, PlannedLink
+from netauto.plan.model import PlannedAttachment, PlannedBorder, PlannedDevice, PlannedLan, PlannedLink
 from netauto.platforms import get_platform
 from netauto.secrets import Secrets
 
@@ -22,6 +23,8 @@ Context = dict[str, Any]
 STATIC_PRIMARY_PREFERENCE = 10
 STATIC_BACKUP_PREFERENCE = 20
 SRGB = (16000, 23999)
+# how far a dedicated network's border is built (a runbook builds it step by step; a plain render: done)
+BORDER_LEVELS = ("interface", "filters", "peering", "done")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +60,15 @@ class _Index:
     site_names: dict[str, str]
     routing: dict[str, str]  # site class -> static | ebgp
     global_table: set[str]  # VPNs carried in the default VRF
+    borders: dict[str, list[PlannedBorder]]
+    dedicated: dict[str, DedicatedNetwork]
 
 
-def build_contexts(result: PlanResult, secrets: Secrets, only: set[str] | None = None) -> dict[str, Context]:
-    """Contexts of every managed device (or of `only`), keyed by device name."""
+def build_contexts(
+    result: PlanResult, secrets: Secrets, only: set[str] | None = None, border_levels: dict[str, str] | None = None
+) -> dict[str, Context]:
+    """Contexts of every managed device (or of `only`), keyed by device name. `border_levels`: how far
+    each dedicated network's border is built (BORDER_LEVELS; a network not named: done)."""
     plan = result.plan
     index = _index(result)
     network = _network(result)
@@ -80,6 +88,10 @@ def build_contexts(result: PlanResult, secrets: Secrets, only: set[str] | None =
             "interfaces": [_interface(link, end, index) for link, end in index.links.get(device.name, [])],
             "subinterfaces": _subinterfaces(device, index),
         }
+        borders = [_border(b, index, (border_levels or {}).get(b.network, "done")) for b in index.borders[device.name]]
+        if borders:
+            context["borders"] = borders
+            context["subinterfaces"] += [b["subinterface"] for b in borders]
         if device.role in IGP_ROLES:
             context["isis"] = _isis(device, context["interfaces"], network)
             context["srv6"] = _srv6(device, result) if plan.transport == "srv6" else None
@@ -119,7 +131,16 @@ def _index(result: PlanResult) -> _Index:
         site_names={s.id: s.name for s in plan.sites},
         routing={sc.id: sc.pe_ce_routing for sc in inv.site_classes},
         global_table={v.id for v in inv.vpns if v.global_table},
+        borders=_by_device(plan.borders),
+        dedicated={d.id: d for d in inv.dedicated_networks},
     )
+
+
+def _by_device(borders: list[PlannedBorder]) -> dict[str, list[PlannedBorder]]:
+    found: dict[str, list[PlannedBorder]] = defaultdict(list)
+    for border in borders:
+        found[border.device].append(border)
+    return found
 
 
 def _network(result: PlanResult) -> Context:
@@ -410,3 +431,72 @@ def _ce(device: PlannedDevice, result: PlanResult, index: _Index) -> Context:
             }
         )
     return {"routing": routing, "asn": device.asn, "pe_asn": result.plan.asn, "vrfs": vrfs}
+
+
+def _border(border: PlannedBorder, index: _Index, level: str) -> Context:
+    """An interconnected dedicated network's border on this device, built up to `level`: the
+    sub-interface in the department's VPN, then the prefix filters both ways (only the agreed prefixes),
+    then the peering with the network's own border router (eBGP, or static routes to the agreed
+    prefixes), then NAT where the department's prefixes overlap the extranet's. The filters come
+    before the peering, so that no session ever runs without them."""
+    network = index.dedicated[border.network]
+    built = BORDER_LEVELS.index(level)
+    local = border.local
+    allowed = network.allowed
+    to_extranet = allowed.to_extranet if allowed else network.prefixes
+    from_extranet = allowed.from_extranet if allowed else []
+    name = border.network.upper()
+    sub = _sub(local.interface, border.vlan, border.vpn, "border", local.address_v4, local.address_v6, None, True)
+    sub["description"] = f"{border.vpn} to dedicated network {border.network} border"
+    sub["global_table"] = border.vpn in index.global_table
+    return {
+        "network": border.network,
+        "name": network.name,
+        "vrf": border.vpn,
+        "global_table": border.vpn in index.global_table,
+        "interface": local.interface,
+        "subinterface": sub,
+        "local_v4": local.address_v4,
+        "local_v6": local.address_v6,
+        "peer_v4": border.peer_v4,
+        "peer_v6": border.peer_v6,
+        "peering": border.peering,
+        "peer_asn": border.peer_asn,
+        "description": f"dedicated network {border.network}",
+        "filter_in": f"{name}-IN",  # what the extranet accepts from the dedicated network
+        "filter_out": f"{name}-OUT",  # what the dedicated network is shown of the extranet
+        "accept": [_prefix_entry(p) for p in to_extranet],
+        "announce": [_prefix_entry(p) for p in from_extranet],
+        "static_routes": [_prefix_entry(p) for p in to_extranet],
+        "nat": [_nat_entry(rule.inside, rule.outside) for rule in network.nat],
+        # the agreed prefixes as the extranet sees them (after NAT): what the VPN carries
+        "extranet_prefixes": [_prefix_entry(translated(p, network)) for p in to_extranet],
+        "filters": built >= BORDER_LEVELS.index("filters"),
+        "peered": built >= BORDER_LEVELS.index("peering"),
+        "translated": built >= BORDER_LEVELS.index("done") and bool(network.nat),
+    }
+
+
+def _prefix_entry(prefix: Any) -> Context:
+    return {
+        "prefix": str(prefix),
+        "version": prefix.version,
+        "address": str(prefix.network_address),
+        "length": prefix.prefixlen,
+        "netmask": str(prefix.netmask),
+        "wildcard": str(prefix.hostmask),
+    }
+
+
+def _nat_entry(inside: Any, outside: Any) -> Context:
+    """A static net-to-net translation: the inside prefix seen from the extranet as the outside one."""
+    return {"inside": _prefix_entry(inside), "outside": _prefix_entry(outside)}
+
+
+def translated(prefix: Any, network: DedicatedNetwork) -> Any:
+    """`prefix` as the extranet sees it: moved into a NAT rule's outside range when an inside one holds it."""
+    for rule in network.nat:
+        if prefix.version == rule.inside.version and prefix.subnet_of(rule.inside):
+            offset = int(prefix.network_address) - int(rule.inside.network_address)
+            return ip_network(f"{rule.outside.network_address + offset}/{prefix.prefixlen}")
+    return prefix

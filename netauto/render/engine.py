@@ -56,6 +56,8 @@ def features_for(context: Context) -> list[str]:
             features.append(name)
         elif transport is not None:
             features.append(transport)
+    if context.get("borders"):
+        features.append("border")
     return features
 
 
