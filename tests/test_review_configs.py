@@ -120,6 +120,38 @@ def test_removed_section_is_negated_once_and_added_section_is_entered_whole() ->
     assert remediation(old, new, syntax) == ["no vrf a", "vrf b", " ip route 0.0.0.0/0 10.0.0.3 10", "exit"]
 
 
+def test_frr_empties_a_removed_interface_and_undoes_its_description_bare() -> None:
+    """FRR refuses `no interface X` while the port exists and `no description <text>` (measured, FRR 8.4);
+    an interface left empty says nothing, so the emptied one equals its absence."""
+    syntax = get_platform("frr").config_syntax
+    old = parse("interface eth0.100\n description to the dedicated network\n ip address 10.0.0.1/31\nexit\n", syntax)
+    new = parse("hostname r1\n", syntax)
+    assert remediation(old, new, syntax) == [
+        "interface eth0.100",
+        " no description",
+        " no ip address 10.0.0.1/31",
+        "exit",
+        "hostname r1",
+    ]
+    assert parse("interface eth0.100\nexit\nhostname r1\n", syntax).children.keys() == new.children.keys()
+
+
+def test_plain_commands_go_before_sub_sections_whatever_the_rendered_order() -> None:
+    """A neighbor's `activate` in an address family is refused before its `remote-as`: a render that
+    merged two templates may write the address family first."""
+    syntax = get_platform("frr").config_syntax
+    merged = "router bgp 1 vrf a\n address-family ipv4 unicast\n  neighbor 10.0.0.0 activate\n exit-address-family\n"
+    merged += " neighbor 10.0.0.0 remote-as 2\nexit\n"
+    assert remediation(parse("", syntax), parse(merged, syntax), syntax) == [
+        "router bgp 1 vrf a",
+        " neighbor 10.0.0.0 remote-as 2",
+        " address-family ipv4 unicast",
+        "  neighbor 10.0.0.0 activate",
+        " exit",
+        "exit",
+    ]
+
+
 HUAWEI_RUNNING = """
 #
 sysname r1

@@ -70,6 +70,20 @@ class PushSpec(BaseModel):
         return self
 
 
+class CheckSpec(BaseModel):
+    """What a runbook's checks send to the platform and how its answer is read (netauto/runbook/checks.py).
+    Commands take {vrf}: the platform's VRF clause, empty for the global table. A check kind without a
+    command cannot be evaluated on the platform: a runbook that needs it is refused before any change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    output: Literal["frr_json"]  # the parser of the answers
+    vrf_clause: str = " vrf {name}"
+    routes_v4: str | None = None  # the VRF's IPv4 routing table
+    routes_v6: str | None = None
+    bgp: str | None = None  # the VRF's BGP sessions and their states
+
+
 class ConfigSyntax(BaseModel):
     """How the platform writes a config: what to skip when comparing, how to undo and leave."""
 
@@ -84,6 +98,10 @@ class ConfigSyntax(BaseModel):
     # would put them under the section before
     section_end: str | None = None
     ordered_sections: list[str] = []
+    # sections the device will not delete while the thing they configure exists (FRR: "Only inactive
+    # interfaces can be deleted"): a removed one is emptied line by line instead of negated whole
+    cleared_sections: list[str] = []
+    negated_bare: list[str] = []  # commands undone without their value (FRR: `no description`, not `no description X`)
     overwrite: list[str] = []  # single-valued commands: a new value replaces the old without undo/no
     hier_config_platform: str | None = None  # hier_config computes the remediation where it supports us
     show_running: str
@@ -109,6 +127,7 @@ class PlatformSpec(BaseModel):
     interfaces: InterfaceNaming
     config_syntax: ConfigSyntax
     push: PushSpec | None = None
+    checks: CheckSpec | None = None
     features: dict[str, bool]
 
 

@@ -87,7 +87,9 @@ def confirmed_commit(task: Task, plan: DevicePlan, journal: Journal) -> Outcome:
     push = get_platform(plan.platform).push
     assert push is not None
     name, syntax = task.host.name, get_platform(plan.platform).config_syntax
-    lines = _timer(push.arm, plan.confirm_window) + plan.commands + _timer(push.commit_trial, plan.confirm_window)
+    lines = (
+        timer_lines(push.arm, plan.confirm_window) + plan.commands + timer_lines(push.commit_trial, plan.confirm_window)
+    )
     journal.write(name, "apply", "start", lines=len(plan.commands), confirm_within=plan.confirm_window)
     try:
         connection = task.host.get_connection("netmiko", task.nornir.config)
@@ -153,7 +155,8 @@ def timeout(task: Task) -> float:
     return float(task.host.data.get("command_timeout", COMMAND_TIMEOUT))
 
 
-def _timer(command: str | None, seconds: int) -> list[str]:
+def timer_lines(command: str | None, seconds: int) -> list[str]:
+    """The platform's timer command for `seconds` (a confirmed commit's), or nothing."""
     return [command.format(seconds=seconds, minutes=ceil(seconds / 60))] if command else []
 
 
@@ -185,7 +188,8 @@ def restore(task: Task, journal: Journal, platform: str) -> bool:
     except Exception as error:  # noqa: BLE001
         journal.write(name, "restore", "failed", f"{type(error).__name__}: {_first_line(error)}")
         return False
-    journal.write(name, "restore", "failed", "the running config still differs from the backup")
+    still = _difference(current, backup, syntax)
+    journal.write(name, "restore", "failed", f"the running config still differs from the backup: {still}")
     return False
 
 

@@ -44,6 +44,9 @@ def parse(text: str, syntax: ConfigSyntax) -> Node:
             stack.pop()
         node = stack[-1][1].child(stripped)
         stack.append((indent, node))
+    for line in [line for line, node in root.children.items() if not node.children]:
+        if any(line.startswith(section) for section in syntax.cleared_sections):
+            del root.children[line]  # an emptied section says nothing (FRR keeps showing an emptied port)
     return root
 
 
@@ -158,6 +161,12 @@ def remediation(old: Node, new: Node, syntax: ConfigSyntax) -> list[str]:
     for path, line in changes.removed:
         if (path, _overwrites(line, syntax)) in replaced:
             continue  # the added line of the same single-valued command replaces it
+        removed = _walk(old, path).children[line]
+        if removed.children and any(line.startswith(s) for s in syntax.cleared_sections):
+            section = _walk(commands, path).child(line)
+            for child in removed.children:
+                section.child(_negate(child, syntax))
+            continue
         _walk(commands, path).child(_negate(line, syntax))
     for path, line in changes.added:
         _walk(commands, path).child(line)
@@ -168,14 +177,19 @@ def remediation(old: Node, new: Node, syntax: ConfigSyntax) -> list[str]:
 
 
 def _order_like(commands: Node, target: Node, syntax: ConfigSyntax) -> None:
-    """Inside a section: removals first, then the rest in the target config's order, so a command the
-    device reads as context for later ones is sent first, as the device itself writes the config
-    (measured on FRR: a `bgp router-id` sent after `rd vpn export` re-derived the RD and RT)."""
+    """Inside a section: removals first, then the plain commands, then the sub-sections, each in the
+    target config's order, so a command the device reads as context for later ones is sent first, as
+    the device itself writes the config (measured on FRR: a `bgp router-id` sent after `rd vpn export`
+    re-derived the RD and RT; a neighbor's `activate` in an address family refused before its
+    `remote-as`, which a merged render may put after the address family)."""
     position = {line: k for k, line in enumerate(target.children)}
     removals = {line for line in commands.children if line not in position and line.startswith(syntax.negation + " ")}
 
-    def key(line: str) -> tuple[int, int]:
-        return (0, 0) if line in removals else (1, position.get(line, len(position)))
+    def key(line: str) -> tuple[int, int, int]:
+        if line in removals:
+            return (0, 0, 0)
+        section = line in target.children and bool(target.children[line].children)
+        return (1, int(section), position.get(line, len(position)))
 
     commands.children = {line: commands.children[line] for line in sorted(commands.children, key=key)}
     for line, child in commands.children.items():
@@ -208,4 +222,5 @@ def _negate(line: str, syntax: ConfigSyntax) -> str:
     word = syntax.negation
     if line.startswith(word + " "):
         return line[len(word) + 1 :]
-    return f"{word} {line}"
+    bare = next((command for command in syntax.negated_bare if line.startswith(command + " ")), None)
+    return f"{word} {bare or line}"
