@@ -45,12 +45,14 @@ class NetautoError(Exception):
 class InventoryError(NetautoError):
     """The source of truth is invalid; carries every problem found, not just the first."""
 
-    def __init__(self, diagnostics: list[Diagnostic], source: str) -> None:
+    def __init__(
+        self, diagnostics: list[Diagnostic], source: str, consequence: str = "nothing was planned or written"
+    ) -> None:
         self.diagnostics = diagnostics
         self.source = source
         count = len(diagnostics)
         noun = "problem" if count == 1 else "problems"
-        super().__init__(f"{count} {noun} in {source}; nothing was planned or written")
+        super().__init__(f"{count} {noun} in {source}; {consequence}")
 
 
 class LockError(NetautoError):
@@ -63,6 +65,7 @@ class DiagnosticCollector:
 
     source: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    consequence: str = "nothing was planned or written"
 
     def add(self, diagnostic: Diagnostic) -> None:
         self.diagnostics.append(diagnostic)
@@ -77,7 +80,7 @@ class DiagnosticCollector:
 
     def raise_if_errors(self) -> None:
         if self.errors:
-            raise InventoryError(self.errors, self.source)
+            raise InventoryError(self.errors, self.source, self.consequence)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

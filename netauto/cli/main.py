@@ -53,6 +53,8 @@ lab_app = typer.Typer(
     help="Labs: containerlab topologies, real FRR routers in network namespaces.", no_args_is_help=True
 )
 app.add_typer(lab_app, name="lab")
+runbook_app = typer.Typer(help="Migration runbooks of the dedicated networks.", no_args_is_help=True)
+app.add_typer(runbook_app, name="runbook")
 
 stdout = Console(soft_wrap=True, emoji=False)
 stderr = Console(stderr=True, soft_wrap=True, emoji=False)
@@ -639,6 +641,159 @@ def synth(
     )
     written = run_guarded(lambda: write_synthetic_inventory(output, size))
     stdout.print(f"wrote {written} files to {output} ({size.device_count} devices)", markup=False, highlight=False)
+
+
+RUNBOOK_PAUSED_EXIT_CODE = 5  # a run stopped at a gate, waiting for the engineer; --resume continues it
+RunbooksOption = Annotated[Path, typer.Option("--runbooks", help="Folder of runbook files.")]
+RunbookJournals = Annotated[Path, typer.Option("--journal-dir", help="Where runbook journals are kept.")]
+
+
+@runbook_app.command("generate")
+def runbook_generate(
+    path: InventoryPath = DEFAULT_INVENTORY,
+    networks: Annotated[
+        list[str] | None, typer.Option("--network", help="Only this dedicated network (repeatable).")
+    ] = None,
+    runbooks: RunbooksOption = Path("runbooks"),
+    secrets_file: SecretsOption = None,
+) -> None:
+    """Write runbooks/<network>.yaml for each dedicated network: staged config steps with rollbacks,
+    checks and gates, from the source of truth and the plan. Nothing is contacted."""
+    from netauto.runbook.document import dump_runbook
+    from netauto.runbook.generate import generate
+
+    with stage_progress(stderr) as on_stage:
+        result = run_guarded(lambda: plan_and_lock(path, on_stage))
+    secrets = run_guarded(lambda: load_secrets(secrets_file, path))
+    chosen = networks or [d.id for d in result.inventory.dedicated_networks]
+    documents = run_guarded(lambda: [generate(result, secrets, network, path) for network in chosen])
+    runbooks.mkdir(parents=True, exist_ok=True)
+    for document in documents:
+        target = runbooks / f"{document['runbook']}.yaml"
+        target.write_text(dump_runbook(document), encoding="utf-8")
+        configs = sum(1 for s in document["steps"] if s["kind"] == "config")
+        gates = sum(1 for s in document["steps"] if s["kind"] == "gate")
+        stdout.print(
+            f"{target}: {document['mode']}, {len(document['steps'])} steps ({configs} config, {gates} gates)",
+            markup=False,
+            highlight=False,
+        )
+
+
+@runbook_app.command("list")
+def runbook_list(
+    path: InventoryPath = DEFAULT_INVENTORY,
+    runbooks: RunbooksOption = Path("runbooks"),
+    journal_root: RunbookJournals = Path("build/runbooks"),
+) -> None:
+    """The dedicated networks, their mode, their runbook and the state of its newest run."""
+    from netauto.runbook.status import network_states
+
+    result = run_guarded(lambda: build_plan(path))
+    table = Table(title="Dedicated networks")
+    for column in ("network", "name", "mode", "runbook", "state", "last run (UTC)"):
+        table.add_column(column)
+    for state in network_states(result.inventory, runbooks, journal_root):
+        table.add_row(state.id, state.name, state.mode, state.runbook or "-", state.state, state.last_run or "-")
+    stdout.print(table)
+
+
+@runbook_app.command("approve")
+def runbook_approve(
+    file: Annotated[Path, typer.Argument(help="The runbook file.")],
+    change_id: Annotated[str, typer.Option("--change-id", help="The change board's id.")] = "",
+    by: Annotated[str, typer.Option("--by", help="Who approves.")] = "",
+    expected_hash: Annotated[
+        str | None, typer.Option("--hash", help="Refuse unless the runbook still has this hash (from the review).")
+    ] = None,
+    baseline_root: BaselineOption = Path("baselines"),
+) -> None:
+    """Approve exactly this runbook's content (its hash); `runbook run --apply` refuses anything else."""
+    from netauto.runbook.approvals import approve_runbook
+    from netauto.runbook.document import load_runbook, runbook_hash
+
+    if not change_id.strip() or not by.strip():
+        stderr.print("Error: --change-id and --by are required", markup=False, highlight=False)
+        raise typer.Exit(1)
+    runbook = run_guarded(lambda: load_runbook(file))
+    hash_ = runbook_hash(runbook)
+    if expected_hash is not None and expected_hash != hash_:
+        stderr.print(f"Error: {file} is no longer the runbook reviewed (hash {hash_[:12]})", markup=False)
+        raise typer.Exit(1)
+    run_guarded(lambda: approve_runbook(baseline_root, runbook, hash_, change_id, by))
+    stdout.print(f"Approved runbook {runbook.runbook} as {change_id} by {by}: hash {hash_}", markup=False)
+
+
+@runbook_app.command("run")
+def runbook_run(
+    file: Annotated[Path, typer.Argument(help="The runbook file.")],
+    path: Annotated[Path, typer.Option("--inventory", help="The inventory it was generated from.")] = DEFAULT_INVENTORY,
+    apply: Annotated[bool, typer.Option("--apply", help="Change the routers (default: a dry run).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm every gate without asking (labs).")] = False,
+    hosts_file: Annotated[
+        Path | None, typer.Option("--hosts", help="YAML: device -> {hostname, port} (a lab writes one).")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Devices changed at once.")] = 10,
+    check_seconds: Annotated[
+        float, typer.Option("--check-timeout", min=0, help="Seconds a check step gets to pass.")
+    ] = 60.0,
+    command_timeout: Annotated[
+        float, typer.Option("--command-timeout", min=1, help="Seconds to wait for a device's answer to one command.")
+    ] = 120.0,
+    resume: Annotated[Path | None, typer.Option("--resume", help="Continue the run of this journal.")] = None,
+    rollback_journal: Annotated[
+        Path | None, typer.Option("--rollback", help="Undo what the run of this journal changed.")
+    ] = None,
+    journal_root: RunbookJournals = Path("build/runbooks"),
+    baseline_root: BaselineOption = Path("baselines"),
+    secrets_file: SecretsOption = None,
+) -> None:
+    """Run a runbook: a dry run (default) prints every step and line; --apply runs an approved runbook
+    with backups, a journal, checks and gates, and rolls back on a failure; --resume / --rollback a run."""
+    from netauto.runbook.document import load_runbook
+    from netauto.runbook.run import RunOptions, describe, run_rollback, run_runbook
+
+    runbook = run_guarded(lambda: load_runbook(file))
+    with stage_progress(stderr) as on_stage:
+        result = run_guarded(lambda: build_plan(path, on_stage))
+    secrets = run_guarded(lambda: load_secrets(secrets_file, path))
+    ask = _ask_at_gates if sys.stdin.isatty() and not yes else None
+    options = RunOptions(
+        apply or resume is not None,
+        yes,
+        ask,
+        hosts_file,
+        workers,
+        command_timeout,
+        check_seconds,
+        journal_root,
+        resume,
+        baseline_root,
+    )
+    if rollback_journal is not None:
+        report = run_guarded(lambda: run_rollback(result, secrets, runbook, rollback_journal, options))
+    else:
+        report = run_guarded(lambda: run_runbook(result, secrets, runbook, options))
+    if report.journal is None:
+        for line in describe(runbook, secrets.mask):
+            stdout.print(line, markup=False, highlight=False)
+        stdout.print(f"Dry run of {file}: nothing was contacted or changed.", markup=False)
+        return
+    for step in report.steps:
+        stdout.print(f"{step.id}: {step.status} {step.detail}".rstrip(), markup=False, highlight=False)
+    for device, state in report.devices.items():
+        stdout.print(f"{device}: {state}", markup=False, highlight=False)
+    stdout.print(f"Runbook {runbook.runbook}: {report.status} (journal {report.journal})", markup=False)
+    if report.status == "paused":
+        stdout.print(f"Do the step, then: netauto runbook run {file} --resume {report.journal}", markup=False)
+        raise typer.Exit(RUNBOOK_PAUSED_EXIT_CODE)
+    wanted = "rolled back" if rollback_journal is not None else "done"
+    if report.status != wanted:
+        raise typer.Exit(PUSH_FAILED_EXIT_CODE)
+
+
+def _ask_at_gates(question: str) -> bool:
+    return typer.confirm(question, default=False)
 
 
 def main() -> None:

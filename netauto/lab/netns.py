@@ -361,6 +361,29 @@ def _load_config(frr: FrrInstall, ns: str, config: Path, strict: bool = False) -
         raise LabError(f"FRR refuses lines of {config.name}: " + "; ".join(lines[:5]))
 
 
+def add_outsider(lab: Lab, name: str, config: str | None = None, state_dir: Path = STATE_DIR) -> str:
+    """A namespace beside the lab for what netauto does not manage (a dedicated network's own router,
+    a user's host): an FRR router loaded with `config`, or a bare namespace without one. Named like
+    the lab's, so `down` removes it with the rest. Returns the namespace."""
+    taken = {int(ns.rsplit("-", 1)[1]) for ns in (*lab.namespaces.values(), *lab.hosts.values())}
+    ns = f"{lab.name}-{max(taken, default=-1) + 1:03d}"
+    (lab.namespaces if config is not None else lab.hosts)[name] = ns
+    _save(lab, state_dir)
+    _namespace(ns, lab.frr.srv6_interface if config is not None else None)
+    if config is not None:
+        _start_frr(lab.frr, ns, name)
+        scratch = lab.frr.host_path(f"/etc/frr/{ns}/outsider.conf")
+        scratch.write_text(config, encoding="utf-8")
+        _load_config(lab.frr, ns, scratch, strict=True)
+    return ns
+
+
+def add_link(lab: Lab, a: tuple[str, str], b: tuple[str, str], state_dir: Path = STATE_DIR) -> None:
+    """A cable the plan does not know of (or not yet): a veth between two of the lab's namespaces."""
+    lab.attachments.append(_veth(lab, f"nx{len(lab.attachments)}", (a, b)))
+    _save(lab, state_dir)
+
+
 def running(lab: Lab, ns: str) -> bool:
     """Whether every FRR daemon of the router has a live process."""
     for daemon in lab.frr.daemons:

@@ -360,3 +360,17 @@ def _merge_list_section(
     reader.positions.setdefault((section,), (location.file, location.line, location.column, 0))
     for i, item in enumerate(node.value):
         items.append(reader.convert(item, (section, reader.offset + i)))
+
+
+def read_yaml_document(path: Path, shown: str, consequence: str) -> tuple[Any, SourceMap]:
+    """One YAML file (a runbook, say) as Python data with the position of every value, read by the
+    inventory's rules (YAML 1.2 scalars, duplicate keys refused); InventoryError on a bad file."""
+    collector = DiagnosticCollector(shown, consequence=consequence)
+    source_map = SourceMap()
+    text = _read_text(path, shown, collector)
+    node = _compose(text, shown, collector) if text is not None else None
+    data = _FileReader(shown, source_map, collector).convert(node, ()) if node is not None else None
+    if node is None and not collector.errors:
+        collector.add(Diagnostic("the file is empty", Location(shown, 1, 1)))
+    collector.raise_if_errors()
+    return data, source_map

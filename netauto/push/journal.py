@@ -44,11 +44,12 @@ class Journal:
         self.mask: Callable[[str], str] = lambda text: text  # the push sets the secrets' mask
 
     @classmethod
-    def create(cls, root: Path, change_hash: str, approval: str, devices: list[str]) -> Journal:
+    def create(cls, root: Path, change_hash: str, approval: str, devices: list[str], kind: str = "push") -> Journal:
+        """A new journal of a push, or of a runbook run (`kind` runbook: its header names the runbook)."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         journal = cls(root / f"{stamp}-{change_hash[:8]}")
         (journal.folder / "backups").mkdir(parents=True, mode=0o700)
-        journal.write("*", "push", "start", change_hash=change_hash, approval=approval, devices=devices)
+        journal.write("*", kind, "start", change_hash=change_hash, approval=approval, devices=devices)
         return journal
 
     @classmethod
@@ -83,8 +84,8 @@ class Journal:
 
     def header(self) -> dict[str, Any]:
         records = self.records()
-        if not records or records[0].get("action") != "push":
-            raise JournalError(f"{self.path}: does not start with a push record")
+        if not records or records[0].get("action") not in ("push", "runbook"):
+            raise JournalError(f"{self.path}: does not start with a push or runbook record")
         return records[0]
 
     def states(self) -> dict[str, DeviceState]:

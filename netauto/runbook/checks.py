@@ -1,0 +1,103 @@
+"""A runbook's checks: what each sends to a device (the platform's `checks` data) and how the answer is
+judged. Only answers whose form was seen are parsed (FRR's JSON); a platform without the command a
+check needs cannot run it, and a runbook that needs it is refused before anything changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from ipaddress import ip_network
+from typing import Any
+
+from netauto.platforms import CheckSpec, get_platform
+from netauto.runbook.document import BgpCheck, Check, OnlyCheck, RouteCheck
+
+Ask = Callable[[str], str]  # sends one command to the device, returns its answer
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    detail: str
+
+
+def needed_commands(check: Check, platform: str) -> list[str | None]:
+    """The platform's commands this check sends (None where the platform has none)."""
+    spec = get_platform(platform).checks
+    if spec is None:
+        return [None]
+    if isinstance(check, BgpCheck):
+        return [_command(spec.bgp, spec, check.vrf)]
+    prefixes = [check.prefix] if isinstance(check, RouteCheck) else check.within
+    versions = sorted({ip_network(p, strict=False).version for p in prefixes})
+    return [_command(spec.routes_v4 if v == 4 else spec.routes_v6, spec, check.vrf) for v in versions]
+
+
+def unsupported(check: Check, platform: str) -> str | None:
+    """Why the platform cannot evaluate the check, or None."""
+    if any(command is None for command in needed_commands(check, platform)):
+        return f"{check.device} ({platform}) has no verified command and parser for a '{check.kind}' check"
+    return None
+
+
+def evaluate(check: Check, platform: str, ask: Ask) -> Verdict:
+    answers = [ask(command) for command in needed_commands(check, platform) if command]
+    if isinstance(check, BgpCheck):
+        states = _bgp_states(answers[0])
+        state = states.get(check.peer, "no such peer")
+        up = state == "Established"
+        return Verdict(up == (check.expect == "up"), f"BGP {check.peer}: {state}")
+    routes = set().union(*(_selected_prefixes(answer) for answer in answers))
+    if isinstance(check, RouteCheck):
+        present = check.prefix in routes
+        return Verdict(present == (check.expect == "present"), f"{check.prefix} {'present' if present else 'absent'}")
+    return _only(check, routes)
+
+
+def _only(check: OnlyCheck, routes: set[str]) -> Verdict:
+    within = [ip_network(p) for p in check.within]
+    inside = {r for r in routes if any(_subnet(ip_network(r), w) for w in within)}
+    extra = sorted(inside - set(check.allowed))
+    if extra:
+        return Verdict(False, f"not agreed but present: {', '.join(extra[:5])}")
+    return Verdict(True, f"inside {', '.join(check.within)} only {', '.join(sorted(inside)) or 'nothing'}")
+
+
+def _subnet(prefix: Any, within: Any) -> bool:
+    return bool(prefix.version == within.version and prefix.subnet_of(within))
+
+
+def _command(template: str | None, spec: CheckSpec, vrf: str | None) -> str | None:
+    if template is None:
+        return None
+    return template.format(vrf=spec.vrf_clause.format(name=vrf) if vrf else "")
+
+
+def _selected_prefixes(answer: str) -> set[str]:
+    """Prefixes with a selected route, from FRR's `show ip[v6] route [vrf X] json`."""
+    table = _json(answer)
+    return {
+        prefix
+        for prefix, routes in table.items()
+        if isinstance(routes, list) and any(isinstance(r, dict) and r.get("selected") for r in routes)
+    }
+
+
+def _bgp_states(answer: str) -> dict[str, str]:
+    """Peer -> state, from FRR's `show bgp [vrf X] summary json` (every address family)."""
+    states: dict[str, str] = {}
+    for family in _json(answer).values():
+        peers = family.get("peers") if isinstance(family, dict) else None
+        for address, peer in (peers or {}).items():
+            if isinstance(peer, dict):
+                states[address] = str(peer.get("state", "unknown"))
+    return states
+
+
+def _json(answer: str) -> dict[str, Any]:
+    try:
+        data = json.loads(answer or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
