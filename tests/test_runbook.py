@@ -19,7 +19,7 @@ from netauto.render.engine import render_config
 from netauto.render.environment import environment
 from netauto.review.configtree import diff_trees, parse
 from netauto.runbook.generate import generate
-from netauto.runbook.stages import border_levels, staged, stages
+from netauto.runbook.stages import stages
 from netauto.secrets import load_secrets
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
@@ -60,10 +60,10 @@ def test_the_steps_together_are_the_whole_migration_and_each_rollback_its_revers
         document = generate(result, secrets, network.id, qingpu)
         devices = {d for s in document["steps"] if s["kind"] == "config" for d in s["devices"]}
         platforms = {d.name: d.platform for d in result.plan.devices}
-        all_stages = stages(network, bool(network.nat))
+        all_stages = stages(network)
         first, last = all_stages[0], all_stages[-1]
         for stage, side in ((first, "before"), (last, "after")):
-            contexts = build_contexts(staged(result, network, stage), secrets, devices, border_levels(network, stage))
+            contexts = build_contexts(result, secrets, devices, {network.id: stage.state})
             rendered = {d: render_config(env, c) for d, c in contexts.items()}
             if side == "before":
                 before = rendered
@@ -195,3 +195,22 @@ def test_the_list_shows_every_dedicated_network_and_its_state(tmp_path: Path) ->
     assert listed.returncode == 0, listed.stderr
     states = [line for line in listed.stdout.splitlines() if "│" in line and ("sh-" in line or "qp-" in line)]
     assert len(states) == 15 and all("planned" in line for line in states)
+
+
+def test_render_shows_a_migration_only_once_the_inventory_says_it_is_done(qingpu: Path, tmp_path: Path) -> None:
+    """`state: planned` (the default): nothing of the migration is rendered, so a push cannot carry it
+    out behind the runbook's back; `state: migrated`: all of it."""
+    secrets = load_secrets(SECRETS, qingpu)
+    planned = build_contexts(build_plan(qingpu), secrets, {"border-a-bd1", "bureau-tjj-ce1"})
+    assert "borders" not in planned["border-a-bd1"]
+    assert "dept-tongji" not in {s["vrf"] for s in planned["bureau-tjj-ce1"]["subinterfaces"]}
+    migrated = tmp_path / "inv"
+    shutil.copytree(qingpu, migrated)
+    dedicated = migrated / "dedicated.yaml"
+    text = dedicated.read_text(encoding="utf-8")
+    text = text.replace("target_vpn: dept-renshe\n", "target_vpn: dept-renshe\n    state: migrated\n")
+    text = text.replace("target_vpn: dept-tongji,", "target_vpn: dept-tongji, state: migrated,")
+    dedicated.write_text(text, encoding="utf-8")
+    done = build_contexts(build_plan(migrated), secrets, {"border-a-bd1", "bureau-tjj-ce1"})
+    assert [b["network"] for b in done["border-a-bd1"]["borders"]] == ["sh-renshe"]
+    assert "dept-tongji" in {s["vrf"] for s in done["bureau-tjj-ce1"]["subinterfaces"]}

@@ -197,9 +197,19 @@ def test_interconnect_brings_in_the_agreed_prefixes_only_and_rolls_back(runbook_
     assert "**Result: done**" in (run_folder / "report.md").read_text(encoding="utf-8")
     listed = _netauto(lab, folder, "runbook", "list", str(folder / "inv"))
     assert "dn-a" in listed.stdout and "done" in listed.stdout
+    _mark_migrated(folder / "inv")  # the inventory now says so: the routers already run what it renders
+    hosts = ["--hosts", str(lab.ssh / "hosts.yaml"), "--device", "core-a-cr1", "--secrets", str(SECRETS)]
+    in_sync = _netauto(lab, folder, "push", str(folder / "inv"), *hosts)
+    assert in_sync.returncode == 0 and "core-a-cr1: in sync, nothing to send" in in_sync.stdout, in_sync.stdout
     undone = _run(lab, folder, runbook, "--rollback", str(run_folder))
     assert undone.returncode == 0 and "core-a-cr1: restored" in undone.stdout, undone.stdout + undone.stderr
     assert AGREED not in _routes(lab, "core-a-cr1")
+
+
+def _mark_migrated(inventory: Path) -> None:
+    dedicated = inventory / "dedicated.yaml"
+    text = dedicated.read_text(encoding="utf-8").replace("target_vpn: dept-a,", "target_vpn: dept-a, state: migrated,")
+    dedicated.write_text(text, encoding="utf-8")
 
 
 def test_a_failed_post_check_rolls_back_to_the_pre_change_configs(runbook_lab: RunbookLab, folder: Path) -> None:

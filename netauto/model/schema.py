@@ -248,6 +248,9 @@ class DedicatedNetwork(Model):
     allowed: AllowedPrefixes | None = None
     nat: list[NatRule] = []
     window: MaintenanceWindow | None = None
+    # where the migration stands: planned (nothing of it is rendered yet) or migrated (its runbook ran;
+    # all of it is rendered). A runbook's stages lie between the two.
+    state: Literal["planned", "migrated"] = "planned"
 
 
 class Demand(Model):

@@ -98,8 +98,9 @@ class ConfigSyntax(BaseModel):
     # would put them under the section before
     section_end: str | None = None
     ordered_sections: list[str] = []
-    # sections the device will not delete while the thing they configure exists (FRR: "Only inactive
-    # interfaces can be deleted"): a removed one is emptied line by line instead of negated whole
+    # sections (regular expressions matched at the start) the device will not delete while the thing
+    # they configure exists (FRR: "Only inactive interfaces can be deleted"; a physical port anywhere):
+    # a removed one is emptied line by line instead of negated whole, and an empty one means nothing
     cleared_sections: list[str] = []
     negated_bare: list[str] = []  # commands undone without their value (FRR: `no description`, not `no description X`)
     overwrite: list[str] = []  # single-valued commands: a new value replaces the old without undo/no

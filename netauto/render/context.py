@@ -15,7 +15,8 @@ from netauto.addressing import address_text
 from netauto.model.checks import IGP_ROLES
 from netauto.model.schema import DedicatedNetwork
 from netauto.pipeline import PlanResult
-from netauto.plan.model import PlannedAttachment, PlannedBorder, PlannedDevice, PlannedLan, PlannedLink
+from netauto.plan.migration import BORDER_LEVELS, MigrationState, as_deployed, inventory_states
+from netauto.plan.model import Plan, PlannedAttachment, PlannedBorder, PlannedDevice, PlannedLan, PlannedLink
 from netauto.platforms import get_platform
 from netauto.secrets import Secrets
 
@@ -23,8 +24,6 @@ Context = dict[str, Any]
 STATIC_PRIMARY_PREFERENCE = 10
 STATIC_BACKUP_PREFERENCE = 20
 SRGB = (16000, 23999)
-# how far a dedicated network's border is built (a runbook builds it step by step; a plain render: done)
-BORDER_LEVELS = ("interface", "filters", "peering", "done")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +64,16 @@ class _Index:
 
 
 def build_contexts(
-    result: PlanResult, secrets: Secrets, only: set[str] | None = None, border_levels: dict[str, str] | None = None
+    result: PlanResult,
+    secrets: Secrets,
+    only: set[str] | None = None,
+    migration: dict[str, MigrationState] | None = None,
 ) -> dict[str, Context]:
-    """Contexts of every managed device (or of `only`), keyed by device name. `border_levels`: how far
-    each dedicated network's border is built (BORDER_LEVELS; a network not named: done)."""
-    plan = result.plan
-    index = _index(result)
+    """Contexts of every managed device (or of `only`), keyed by device name, with each dedicated
+    network's migration where the inventory says it stands (`migration`: these networks elsewhere)."""
+    states = inventory_states(result.inventory) | (migration or {})
+    plan = as_deployed(result.plan, result.inventory, states)
+    index = _index(result, plan)
     network = _network(result)
     reflectors = [d for d in plan.devices if d.role == "core" and d.platform]
     clients = [d for d in plan.devices if d.role in IGP_ROLES and d.role != "core" and d.platform]
@@ -88,7 +91,7 @@ def build_contexts(
             "interfaces": [_interface(link, end, index) for link, end in index.links.get(device.name, [])],
             "subinterfaces": _subinterfaces(device, index),
         }
-        borders = [_border(b, index, (border_levels or {}).get(b.network, "done")) for b in index.borders[device.name]]
+        borders = [_border(b, index, states[b.network].border_level or "done") for b in index.borders[device.name]]
         if borders:
             context["borders"] = borders
             context["subinterfaces"] += [b["subinterface"] for b in borders]
@@ -106,8 +109,8 @@ def build_contexts(
     return contexts
 
 
-def _index(result: PlanResult) -> _Index:
-    plan, inv = result.plan, result.inventory
+def _index(result: PlanResult, plan: Plan) -> _Index:
+    inv = result.inventory
     links: dict[str, list[tuple[PlannedLink, str]]] = defaultdict(list)
     for link in plan.links:
         links[link.a.device].append((link, "a"))

@@ -45,7 +45,7 @@ def parse(text: str, syntax: ConfigSyntax) -> Node:
         node = stack[-1][1].child(stripped)
         stack.append((indent, node))
     for line in [line for line, node in root.children.items() if not node.children]:
-        if any(line.startswith(section) for section in syntax.cleared_sections):
+        if _cleared(line, syntax):
             del root.children[line]  # an emptied section says nothing (FRR keeps showing an emptied port)
     return root
 
@@ -162,7 +162,7 @@ def remediation(old: Node, new: Node, syntax: ConfigSyntax) -> list[str]:
         if (path, _overwrites(line, syntax)) in replaced:
             continue  # the added line of the same single-valued command replaces it
         removed = _walk(old, path).children[line]
-        if removed.children and any(line.startswith(s) for s in syntax.cleared_sections):
+        if removed.children and _cleared(line, syntax):
             section = _walk(commands, path).child(line)
             for child in removed.children:
                 section.child(_negate(child, syntax))
@@ -195,6 +195,11 @@ def _order_like(commands: Node, target: Node, syntax: ConfigSyntax) -> None:
     for line, child in commands.children.items():
         if line in target.children:
             _order_like(child, target.children[line], syntax)
+
+
+def _cleared(line: str, syntax: ConfigSyntax) -> bool:
+    """A section the device empties rather than deletes (platform data `cleared_sections`, patterns)."""
+    return any(re.match(pattern, line) for pattern in syntax.cleared_sections)
 
 
 def _overwrites(line: str, syntax: ConfigSyntax) -> str | None:

@@ -21,7 +21,7 @@ from netauto.render.context import build_contexts, translated
 from netauto.render.engine import render_config
 from netauto.render.environment import environment
 from netauto.review.configtree import parse, remediation
-from netauto.runbook.stages import RunbookError, Stage, border_levels, staged, stages
+from netauto.runbook.stages import RunbookError, Stage, stages
 from netauto.secrets import Secrets
 
 Step = dict[str, Any]
@@ -44,7 +44,7 @@ def generate(result: PlanResult, secrets: Secrets, network_id: str, inventory: P
     """The runbook document of one dedicated network."""
     network = _network(result, network_id)
     _refuse_nat_where_the_border_cannot(result, network)
-    all_stages = stages(network, bool(network.nat))
+    all_stages = stages(network)
     sites = _sites(result, network)
     devices = _devices(result, network, sites)
     renders = [_render(result, secrets, network, stage, devices) for stage in all_stages]
@@ -118,7 +118,7 @@ def _devices(result: PlanResult, network: DedicatedNetwork, sites: list[_Site]) 
 def _render(
     result: PlanResult, secrets: Secrets, network: DedicatedNetwork, stage: Stage, devices: set[str]
 ) -> dict[str, str]:
-    contexts = build_contexts(staged(result, network, stage), secrets, devices, border_levels(network, stage))
+    contexts = build_contexts(result, secrets, devices, {network.id: stage.state})
     env = environment()
     return {name: render_config(env, context) for name, context in contexts.items()}
 
