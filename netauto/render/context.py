@@ -74,6 +74,7 @@ def build_contexts(
     states = inventory_states(result.inventory) | (migration or {})
     plan = as_deployed(result.plan, result.inventory, states)
     index = _index(result, plan)
+    planned_borders = _by_device(result.plan.borders)
     network = _network(result)
     reflectors = [d for d in plan.devices if d.role == "core" and d.platform]
     clients = [d for d in plan.devices if d.role in IGP_ROLES and d.role != "core" and d.platform]
@@ -91,6 +92,10 @@ def build_contexts(
             "interfaces": [_interface(link, end, index) for link, end in index.links.get(device.name, [])],
             "subinterfaces": _subinterfaces(device, index),
         }
+        # the ports the dedicated networks' border routers are cabled to: up whatever the migration's state
+        context["border_ports"] = sorted(
+            {b.local.interface.rsplit(".", 1)[0] for b in planned_borders[device.name] if b.local.interface}
+        )
         borders = [_border(b, index, states[b.network].border_level or "done") for b in index.borders[device.name]]
         if borders:
             context["borders"] = borders

@@ -125,3 +125,5 @@ def render_feature(env: Environment, platform: str, feature: str, device: str, c
         return template.render(context)
     except UndefinedError as exc:
         raise RenderError(f"device {device}: template {name}: {exc.message}") from None
+    except Exception as exc:  # noqa: BLE001 - a template's own bug: named, not a traceback
+        raise RenderError(f"device {device}: template {name}: {type(exc).__name__}: {exc}") from None

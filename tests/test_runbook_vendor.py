@@ -1,0 +1,94 @@
+"""`netauto runbook run` on a Huawei VRP8 border router, through the protocol-level stand-in
+(tests/fakes/vendor_cli.py, real SSH, Netmiko's huawei_vrpv8 driver): config steps go in on `commit
+trial` and are confirmed, a line the router refuses rolls the completed steps back to the pre-run
+config, and checks the platform cannot evaluate stop the run before anything is sent."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from test_push_vendor import Routers, _inventory, _netauto, _start
+
+from conftest import TESTS, run_netauto
+
+SECRETS = TESTS / "fixtures" / "secrets.yaml"
+BORDER = "core-a-cr1"  # huawei_vrp in tests/fixtures/render, the border of dn-a
+
+
+@pytest.fixture
+def planned(tmp_path: Path) -> Iterator[tuple[Routers, Path, Path]]:
+    """The vendor inventory with dn-a not migrated yet, the stand-ins running its approved baseline,
+    and dn-a's runbook with its checks (which VRP cannot evaluate here) left out, approved."""
+    inventory = _inventory(tmp_path)
+    dedicated = inventory / "dedicated.yaml"
+    dedicated.write_text(dedicated.read_text(encoding="utf-8").replace("state: migrated", "state: planned"), "utf-8")
+    _netauto(None, tmp_path, "approve", str(inventory), "--change-id", "BASE", "--by", "lab")
+    routers = _start(tmp_path, inventory)
+    try:
+        _netauto(routers, tmp_path, "runbook", "generate", str(inventory))
+        runbook = tmp_path / "runbooks" / "dn-a.yaml"
+        yield routers, inventory, runbook
+    finally:
+        routers.process.send_signal(signal.SIGTERM)
+        try:
+            routers.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            routers.process.kill()
+
+
+def _approve(runbook: Path, cwd: Path, change: str) -> None:
+    approved = run_netauto("runbook", "approve", str(runbook), "--change-id", change, "--by", "board", cwd=cwd)
+    assert approved.returncode == 0, approved.stderr
+
+
+def _without_checks(runbook: Path) -> None:
+    document = yaml.safe_load(runbook.read_text(encoding="utf-8"))
+    document["steps"] = [s for s in document["steps"] if s["kind"] != "check"]
+    runbook.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _run(routers: Routers, cwd: Path, inventory: Path, runbook: Path, *args: str):  # type: ignore[no-untyped-def]
+    options = ["--inventory", str(inventory), "--hosts", str(routers.folder / "hosts.yaml"), "--command-timeout", "10"]
+    return _netauto(routers, cwd, "runbook", "run", str(runbook), *options, *args, check=False)
+
+
+def test_checks_the_platform_cannot_evaluate_stop_the_run_before_any_change(
+    planned: tuple[Routers, Path, Path], tmp_path: Path
+) -> None:
+    routers, inventory, runbook = planned
+    before = routers.meanings()
+    _approve(runbook, tmp_path, "CHG-1")
+    refused = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes")
+    assert refused.returncode == 1 and "checks cannot all be evaluated" in refused.stderr
+    assert f"{BORDER} (huawei_vrp) has no verified command and parser for a 'route' check" in refused.stderr
+    assert routers.meanings() == before and "commit" not in routers.log(BORDER)
+
+
+def test_steps_go_in_on_trial_and_are_confirmed(planned: tuple[Routers, Path, Path], tmp_path: Path) -> None:
+    routers, inventory, runbook = planned
+    _without_checks(runbook)
+    _approve(runbook, tmp_path, "CHG-2")
+    done = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    running = routers.running(BORDER)
+    assert "route-policy DN-A-IN permit node 40" in running and "peer 10.253.0.16 as-number 64701" in running
+    log = routers.log(BORDER)
+    assert log.count("commit trial") == 3 and log.count("commit\n") >= 3  # each step on trial, confirmed
+
+
+def test_a_refused_line_rolls_the_completed_steps_back(planned: tuple[Routers, Path, Path], tmp_path: Path) -> None:
+    routers, inventory, runbook = planned
+    before = routers.meanings()
+    _without_checks(runbook)
+    _approve(runbook, tmp_path, "CHG-3")
+    routers.fault(BORDER, reject=r"peer \S+ route-policy")  # the peering step's policy lines
+    failed = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes")
+    assert failed.returncode == 4, failed.stdout + failed.stderr
+    assert "peering: undone" in failed.stdout and "border: undone" in failed.stdout
+    assert f"{BORDER}: restored" in failed.stdout
+    assert routers.meanings() == before
