@@ -690,11 +690,16 @@ def runbook_list(
     from netauto.runbook.status import network_states
 
     result = run_guarded(lambda: build_plan(path))
-    table = Table(title="Dedicated networks")
-    for column in ("network", "name", "mode", "runbook", "state", "last run (UTC)"):
-        table.add_column(column)
+    table = Table(title=f"Dedicated networks (runbooks in {runbooks}/)")
+    table.add_column("network", no_wrap=True)
+    table.add_column("name", overflow="fold")
+    table.add_column("mode", no_wrap=True)
+    table.add_column("runbook", no_wrap=True)
+    table.add_column("state", overflow="fold", min_width=11)
+    table.add_column("last run (UTC)", no_wrap=True)
     for state in network_states(result.inventory, runbooks, journal_root):
-        table.add_row(state.id, state.name, state.mode, state.runbook or "-", state.state, state.last_run or "-")
+        last = state.last_run[:16].replace("T", " ") or "-"
+        table.add_row(state.id, state.name, state.mode, "yes" if state.runbook else "-", state.state, last)
     stdout.print(table)
 
 
