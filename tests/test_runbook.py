@@ -152,6 +152,16 @@ def test_a_dry_run_prints_every_step_and_line_and_contacts_nothing(frr_runbook: 
     assert not (frr_runbook.parent.parent / "build").exists()
 
 
+def test_the_runbook_finds_its_inventory_and_refuses_another_networks(frr_runbook: Path, tmp_path: Path) -> None:
+    folder = frr_runbook.parent.parent
+    found = run_netauto("runbook", "run", str(frr_runbook), "--secrets", str(SECRETS), cwd=folder)
+    assert found.returncode == 0 and "[config] peering" in found.stdout, found.stderr
+    other = ["--inventory", str(QINGPU), "--secrets", str(SECRETS)]
+    refused = run_netauto("runbook", "run", str(frr_runbook), *other, cwd=folder)
+    assert refused.returncode == 1 and "a runbook of network 'mini'" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
 def test_an_unapproved_or_edited_runbook_is_refused_before_anything_is_contacted(frr_runbook: Path) -> None:
     folder = frr_runbook.parent.parent
     assert "not approved" in _run(frr_runbook, "--apply").stderr

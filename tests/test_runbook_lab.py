@@ -195,6 +195,8 @@ def test_interconnect_brings_in_the_agreed_prefixes_only_and_rolls_back(runbook_
     run_folder, records = _journal(folder, "dn-a")
     assert [r["detail"] for r in records if r["action"] == "runbook" and r["status"] == "end"] == ["done"]
     assert "**Result: done**" in (run_folder / "report.md").read_text(encoding="utf-8")
+    page = (run_folder / "report.html").read_text(encoding="utf-8")
+    assert "Result: <b>done</b>" in page and "route-map DN-A-IN permit 40" in page
     listed = _netauto(lab, folder, "runbook", "list", str(folder / "inv"))
     assert "dn-a" in listed.stdout and "done" in listed.stdout
     _mark_migrated(folder / "inv")  # the inventory now says so: the routers already run what it renders

@@ -732,7 +732,9 @@ def runbook_approve(
 @runbook_app.command("run")
 def runbook_run(
     file: Annotated[Path, typer.Argument(help="The runbook file.")],
-    path: Annotated[Path, typer.Option("--inventory", help="The inventory it was generated from.")] = DEFAULT_INVENTORY,
+    inventory: Annotated[
+        Path | None, typer.Option("--inventory", help="The inventory (default: the one it was generated from).")
+    ] = None,
     apply: Annotated[bool, typer.Option("--apply", help="Change the routers (default: a dry run).")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Confirm every gate without asking (labs).")] = False,
     hosts_file: Annotated[
@@ -759,8 +761,17 @@ def runbook_run(
     from netauto.runbook.run import RunOptions, describe, run_rollback, run_runbook
 
     runbook = run_guarded(lambda: load_runbook(file))
+    path = inventory or Path(str(runbook.generated.get("inventory") or DEFAULT_INVENTORY))
     with stage_progress(stderr) as on_stage:
         result = run_guarded(lambda: build_plan(path, on_stage))
+    if result.plan.network != runbook.network:
+        stderr.print(
+            f"Error: {file} is a runbook of network {runbook.network!r}, but {path} plans network "
+            f"{result.plan.network!r}; give its inventory with --inventory",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(1)
     secrets = run_guarded(lambda: load_secrets(secrets_file, path))
     ask = _ask_at_gates if sys.stdin.isatty() and not yes else None
     options = RunOptions(
