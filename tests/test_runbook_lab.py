@@ -194,6 +194,10 @@ def test_interconnect_brings_in_the_agreed_prefixes_only_and_rolls_back(runbook_
     assert _pings(lab, "core-a-cr1", "172.20.1.1") and not _pings(lab, "core-a-cr1", "172.20.2.1")
     run_folder, records = _journal(folder, "dn-a")
     assert [r["detail"] for r in records if r["action"] == "runbook" and r["status"] == "end"] == ["done"]
+    counts = [r["detail"] for r in records if r["action"] == "check" and r["detail"].startswith("count")]
+    assert len(counts) == 2 and all("IPv4 routes" in c for c in counts)  # before and after, recorded
+    before, after = (int(c.split(": ")[1].split()[0]) for c in counts)
+    assert after == before + 2  # the border's /31 and the agreed prefix, nothing else
     assert "**Result: done**" in (run_folder / "report.md").read_text(encoding="utf-8")
     page = (run_folder / "report.html").read_text(encoding="utf-8")
     assert "Result: <b>done</b>" in page and "route-map DN-A-IN permit 40" in page

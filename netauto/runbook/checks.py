@@ -11,7 +11,7 @@ from ipaddress import ip_network
 from typing import Any
 
 from netauto.platforms import CheckSpec, get_platform
-from netauto.runbook.document import BgpCheck, Check, OnlyCheck, RouteCheck
+from netauto.runbook.document import BgpCheck, Check, CountCheck, OnlyCheck, RouteCheck
 
 Ask = Callable[[str], str]  # sends one command to the device, returns its answer
 
@@ -29,8 +29,11 @@ def needed_commands(check: Check, platform: str) -> list[str | None]:
         return [None]
     if isinstance(check, BgpCheck):
         return [_command(spec.bgp, spec, check.vrf)]
-    prefixes = [check.prefix] if isinstance(check, RouteCheck) else check.within
-    versions = sorted({ip_network(p, strict=False).version for p in prefixes})
+    if isinstance(check, CountCheck):
+        versions = [4, 6]
+    else:
+        prefixes = [check.prefix] if isinstance(check, RouteCheck) else check.within
+        versions = sorted({ip_network(p, strict=False).version for p in prefixes})
     return [_command(spec.routes_v4 if v == 4 else spec.routes_v6, spec, check.vrf) for v in versions]
 
 
@@ -48,7 +51,10 @@ def evaluate(check: Check, platform: str, ask: Ask) -> Verdict:
         state = states.get(check.peer, "no such peer")
         up = state == "Established"
         return Verdict(up == (check.expect == "up"), f"BGP {check.peer}: {state}")
-    routes = set().union(*(_selected_prefixes(answer) for answer in answers))
+    tables = [_selected_prefixes(answer) for answer in answers]
+    if isinstance(check, CountCheck):
+        return Verdict(True, " + ".join(f"{len(t)} IPv{v} routes" for v, t in zip((4, 6), tables, strict=False)))
+    routes = set().union(*tables)
     if isinstance(check, RouteCheck):
         present = check.prefix in routes
         return Verdict(present == (check.expect == "present"), f"{check.prefix} {'present' if present else 'absent'}")

@@ -55,7 +55,16 @@ class OnlyCheck(_Model):
     allowed: list[str]
 
 
-Check = Annotated[RouteCheck | BgpCheck | OnlyCheck, Field(discriminator="kind")]
+class CountCheck(_Model):
+    """Records how many routes the device's table for the VPN holds (always passes: a baseline to
+    compare with after the migration, in the journal and the report)."""
+
+    kind: Literal["count"]
+    device: str
+    vrf: str | None
+
+
+Check = Annotated[RouteCheck | BgpCheck | OnlyCheck | CountCheck, Field(discriminator="kind")]
 
 
 class DeviceLines(_Model):
@@ -141,7 +150,15 @@ def load_runbook(path: Path) -> Runbook:
         raise
 
 
-_UNION_TAGS = {"route", "bgp", "only", "check", "config", "gate"}  # pydantic's discriminator tags in error paths
+_UNION_TAGS = {
+    "route",
+    "bgp",
+    "only",
+    "count",
+    "check",
+    "config",
+    "gate",
+}  # pydantic's discriminator tags in error paths
 
 
 def dump_runbook(document: dict[str, Any]) -> str:

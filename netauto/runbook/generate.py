@@ -56,6 +56,14 @@ def generate(result: PlanResult, secrets: Secrets, network_id: str, inventory: P
         if changes:
             steps.append({"id": stage.id.replace(":", "-"), "kind": "config", "title": stage.title, "devices": changes})
         steps += _after(result, vrf, network, stage, sites)
+    steps.append(
+        {
+            "id": "post-check",
+            "kind": "check",
+            "title": "routes after the migration",
+            "checks": _counts(vrf, network, sites),
+        }
+    )
     steps += _closing(network, sites)
     window = network.window
     return {
@@ -150,7 +158,14 @@ def _pre_check(vrf: str | None, network: DedicatedNetwork, sites: list[_Site]) -
     if network.border is not None:
         device = network.border.device
         checks += [_route(device, vrf, str(p), "absent") for p in _agreed(network)]
+    checks += _counts(vrf, network, sites)
     return {"id": "pre-check", "kind": "check", "title": "nothing of the migration is there yet", "checks": checks}
+
+
+def _counts(vrf: str | None, network: DedicatedNetwork, sites: list[_Site]) -> list[Check]:
+    """The size of the VPN's table where the migration lands, recorded before and after."""
+    devices = sorted({pe for s in sites for pe in s.pes} | ({network.border.device} if network.border else set()))
+    return [{"kind": "count", "device": device, "vrf": vrf} for device in devices]
 
 
 def _after(

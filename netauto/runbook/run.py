@@ -187,6 +187,8 @@ def _run_steps(
             outcome.status, outcome.detail = "ok", "confirmed" + (" (--yes)" if options.yes else "")
         elif isinstance(step, CheckStep):
             outcome.checks = _check(nr, step, platforms, options.check_seconds)
+            for (name, passed, detail), check in zip(outcome.checks, step.checks, strict=True):
+                journal.write(check.device, "check", "ok" if passed else "failed", f"{name}: {detail}", step=step.id)
             failed = [c for c in outcome.checks if not c[1]]
             outcome.status = "failed" if failed else "ok"
             outcome.detail = "; ".join(f"{c[0]}: {c[2]}" for c in failed)
