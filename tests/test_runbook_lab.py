@@ -292,8 +292,9 @@ def test_cutover_moves_the_site_into_the_extranet(runbook_lab: RunbookLab, folde
     user = f"user-{len(running.hosts)}"
     netns.add_outsider(running, user, None, state)
     netns.add_link(running, (user, "old0"), ("ded-bd", f"u{len(running.hosts)}"), state)
-    paused = _run(lab, folder, runbook, "--apply")
+    paused = _run(lab, folder, runbook, "--apply", "--confirm", "baseline")  # the engineer recorded the baseline
     assert paused.returncode == 5, paused.stdout + paused.stderr
+    assert "move-village-1: waiting" in paused.stdout
     run_folder, _ = _journal(folder, "dn-c")
     assert lan.prefix_v4 is not None
     gateway, address = lan.prefix_v4.network_address + 1, lan.prefix_v4.network_address + 2

@@ -737,6 +737,9 @@ def runbook_run(
     ] = None,
     apply: Annotated[bool, typer.Option("--apply", help="Change the routers (default: a dry run).")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Confirm every gate without asking (labs).")] = False,
+    confirmed: Annotated[
+        list[str] | None, typer.Option("--confirm", help="This gate is done (its step id; repeatable).")
+    ] = None,
     hosts_file: Annotated[
         Path | None, typer.Option("--hosts", help="YAML: device -> {hostname, port} (a lab writes one).")
     ] = None,
@@ -775,16 +778,17 @@ def runbook_run(
     secrets = run_guarded(lambda: load_secrets(secrets_file, path))
     ask = _ask_at_gates if sys.stdin.isatty() and not yes else None
     options = RunOptions(
-        apply or resume is not None,
-        yes,
-        ask,
-        hosts_file,
-        workers,
-        command_timeout,
-        check_seconds,
-        journal_root,
-        resume,
-        baseline_root,
+        apply=apply or resume is not None,
+        yes=yes,
+        confirmed=frozenset(confirmed or []),
+        ask=ask,
+        hosts_file=hosts_file,
+        workers=workers,
+        command_timeout=command_timeout,
+        check_seconds=check_seconds,
+        journal_root=journal_root,
+        resume=resume,
+        baseline_root=baseline_root,
     )
     if rollback_journal is not None:
         report = run_guarded(lambda: run_rollback(result, secrets, runbook, rollback_journal, options))

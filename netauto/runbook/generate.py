@@ -51,6 +51,8 @@ def generate(result: PlanResult, secrets: Secrets, network_id: str, inventory: P
     platforms = {d.name: d.platform or "" for d in result.plan.devices if d.name in devices}
     vrf = _vrf(result, network)
     steps: list[Step] = [_pre_check(vrf, network, sites)]
+    if network.mode == "cutover":
+        steps.append(_baseline_gate(network, sites))
     for before, after, stage in zip(renders, renders[1:], all_stages[1:], strict=False):
         changes = _changes(before, after, platforms, secrets)
         if changes:
@@ -160,6 +162,19 @@ def _pre_check(vrf: str | None, network: DedicatedNetwork, sites: list[_Site]) -
         checks += [_route(device, vrf, str(p), "absent") for p in _agreed(network)]
     checks += _counts(vrf, network, sites)
     return {"id": "pre-check", "kind": "check", "title": "nothing of the migration is there yet", "checks": checks}
+
+
+def _baseline_gate(network: DedicatedNetwork, sites: list[_Site]) -> Step:
+    """The old network is not in the source of truth: the engineer records how the sites reach their
+    services over it before anything moves."""
+    return {
+        "id": "baseline",
+        "kind": "gate",
+        "title": "the sites reach their services over the old network",
+        "instruction": f"From each site ({', '.join(s.id for s in sites)}), check that the department's "
+        f"services answer over the old network ({', '.join(str(p) for p in network.prefixes)}) and record "
+        "the results in the change ticket; confirm.",
+    }
 
 
 def _counts(vrf: str | None, network: DedicatedNetwork, sites: list[_Site]) -> list[Check]:

@@ -53,6 +53,7 @@ class RunbookRunError(NetautoError):
 class RunOptions:
     apply: bool = False
     yes: bool = False  # confirm every gate (labs)
+    confirmed: frozenset[str] = frozenset()  # these gates are done (the engineer says so on the command line)
     ask: Callable[[str], bool] | None = None  # asks the engineer at a gate (None: not a terminal)
     hosts_file: Path | None = None
     workers: int = 10
@@ -184,7 +185,8 @@ def _run_steps(
                 journal.write("*", "runbook", "paused", step=step.id)
                 report.status = PAUSED
                 return
-            outcome.status, outcome.detail = "ok", "confirmed" + (" (--yes)" if options.yes else "")
+            how = " (--yes)" if options.yes else " (--confirm)" if step.id in options.confirmed else ""
+            outcome.status, outcome.detail = "ok", "confirmed" + how
         elif isinstance(step, CheckStep):
             outcome.checks = _check(nr, step, platforms, options.check_seconds)
             for (name, passed, detail), check in zip(outcome.checks, step.checks, strict=True):
@@ -204,7 +206,7 @@ def _run_steps(
 
 
 def _gate(step: GateStep, options: RunOptions) -> bool:
-    if options.yes:
+    if options.yes or step.id in options.confirmed:
         return True
     if options.ask is not None:
         return options.ask(f"{step.title}: {step.instruction}")
