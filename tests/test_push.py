@@ -35,14 +35,17 @@ NEW_VPN = "  - {id: dept-b, zone: dedicated, plane: video, department: 乙局, p
 
 @dataclass
 class PushLab:
+    """A lab of FRR routers reached over SSH (also the runbook tests')."""
+
     workdir: Path
     ssh: Path
     routers: list[str]
     before: dict[str, str]  # device -> meaning of its running config before any test
+    name: str = LAB
 
     @property
     def running(self) -> netns.Lab:
-        return netns.load(LAB, self.workdir / "build" / "labs")
+        return netns.load(self.name, self.workdir / "build" / "labs")
 
     def meanings(self) -> dict[str, str]:
         """Each router's running config now, by meaning."""

@@ -89,11 +89,15 @@ def scenario(tmp_path: Path) -> Iterator[tuple[Routers, Path]]:
     try:
         yield routers, inventory
     finally:
-        routers.process.send_signal(signal.SIGTERM)
-        try:
-            routers.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            routers.process.kill()
+        _stop(routers)
+
+
+def _stop(routers: Routers) -> None:
+    routers.process.send_signal(signal.SIGTERM)
+    try:
+        routers.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        routers.process.kill()
 
 
 def _start(cwd: Path, inventory: Path) -> Routers:

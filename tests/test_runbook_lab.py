@@ -13,24 +13,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 from test_lab_netns import _leftovers, _require_lab_host
-from test_push import SOURCE, _wait_for_routing
+from test_push import PushLab, _wait_for_routing
+from test_push import _inventory as push_inventory
 
 from conftest import TESTS, run_netauto, unavailable
 from netauto.lab import netns
 from netauto.pipeline import build_plan
-from netauto.review.configtree import digest
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
 LAB = "nt-rb"
@@ -46,38 +44,10 @@ CUTOVER = """dedicated_networks:
 """
 
 
-@dataclass
-class RunbookLab:
-    workdir: Path
-    ssh: Path
-    routers: list[str]
-    before: dict[str, str]  # device -> meaning of its running config before any test
-
-    @property
-    def running(self) -> netns.Lab:
-        return netns.load(LAB, self.workdir / "build" / "labs")
-
-    def meanings(self) -> dict[str, str]:
-        running = self.running
-        return {r: digest(netns.vtysh(running, r, "show running-config"), "frr") for r in self.routers}
-
-    def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "COLUMNS": "200",
-            "NETAUTO_USERNAME": "root",
-            "NETAUTO_SSH_KEY": str(self.ssh / "client_ed25519"),
-            "NETAUTO_KNOWN_HOSTS": str(self.ssh / "known_hosts"),
-        }
-
-
 def _inventory(folder: Path, dedicated: str) -> Path:
-    """The all-FRR test network on IP transport, the department's VPN in the global table, and only
-    the given dedicated networks."""
-    inventory = folder / "inv"
-    shutil.copytree(SOURCE, inventory)
-    network = inventory / "network.yaml"
-    network.write_text(network.read_text(encoding="utf-8").replace("transport: mpls", "transport: ip"), "utf-8")
+    """The push tests' all-FRR network on IP transport, the department's VPN in the global table, and
+    only the given dedicated networks."""
+    inventory = push_inventory(folder)
     vpns = inventory / "vpns.yaml"
     department = "prefixes: [172.20.0.0/16]}"
     text = vpns.read_text(encoding="utf-8").replace(department, department[:-1] + ", global_table: true}")
@@ -87,7 +57,7 @@ def _inventory(folder: Path, dedicated: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def runbook_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunbookLab]:
+def runbook_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushLab]:
     _require_lab_host()
     if not Path("/usr/sbin/sshd").exists():
         unavailable("the runbook tests need sshd (openssh-server) in CI", "runbook tests need openssh-server")
@@ -99,7 +69,7 @@ def runbook_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunbookLab
         assert started.returncode == 0, started.stdout + started.stderr
         ssh = workdir / "build" / "labs" / LAB / "ssh"
         routers = sorted(yaml.safe_load((ssh / "hosts.yaml").read_text(encoding="utf-8")))
-        lab = RunbookLab(workdir, ssh, routers, {})
+        lab = PushLab(workdir, ssh, routers, {}, LAB)
         _dedicated_border_router(lab, workdir)
         _wait_for_routing(lab)  # type: ignore[arg-type]
         lab.before = lab.meanings()
@@ -109,7 +79,7 @@ def runbook_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunbookLab
     assert _leftovers(LAB) == []
 
 
-def _dedicated_border_router(lab: RunbookLab, workdir: Path) -> None:
+def _dedicated_border_router(lab: PushLab, workdir: Path) -> None:
     """`ded-bd`, cabled to the border port the plan gives the interconnect (not configured on the
     extranet side yet): eBGP AS 64701 announcing the agreed prefix and one that is not agreed."""
     border = build_plan(_inventory(workdir / "plan-only", INTERCONNECT)).plan.borders[0]
@@ -138,16 +108,20 @@ exit
 
 
 @pytest.fixture
-def folder(runbook_lab: RunbookLab, tmp_path: Path) -> Iterator[Path]:
+def folder(runbook_lab: PushLab, tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
     assert runbook_lab.meanings() == runbook_lab.before  # each test puts the routers back
 
 
-def _netauto(lab: RunbookLab, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_netauto(*args, cwd=cwd, env=lab.env(), timeout=600)
+def _env(lab: PushLab) -> dict[str, str]:
+    return {**os.environ, "COLUMNS": "200", **lab.env()}  # wide enough for `runbook list`'s table
 
 
-def _prepared(lab: RunbookLab, cwd: Path, dedicated: str, network: str, edit: str | None = None) -> Path:
+def _netauto(lab: PushLab, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_netauto(*args, cwd=cwd, env=_env(lab), timeout=600)
+
+
+def _prepared(lab: PushLab, cwd: Path, dedicated: str, network: str, edit: str | None = None) -> Path:
     """The runbook of `network`, generated (and edited: `edit` appended to its last check step), approved."""
     inventory = _inventory(cwd, dedicated)
     generated = _netauto(lab, cwd, "runbook", "generate", str(inventory), "--secrets", str(SECRETS))
@@ -163,7 +137,7 @@ def _prepared(lab: RunbookLab, cwd: Path, dedicated: str, network: str, edit: st
     return runbook
 
 
-def _run(lab: RunbookLab, cwd: Path, runbook: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(lab: PushLab, cwd: Path, runbook: Path, *args: str) -> subprocess.CompletedProcess[str]:
     options = ["--inventory", str(cwd / "inv"), "--hosts", str(lab.ssh / "hosts.yaml"), "--secrets", str(SECRETS)]
     return _netauto(lab, cwd, "runbook", "run", str(runbook), *options, "--check-timeout", "40", *args)
 
@@ -173,15 +147,15 @@ def _journal(cwd: Path, network: str) -> tuple[Path, list[dict]]:  # type: ignor
     return journal.parent, [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
 
 
-def _routes(lab: RunbookLab, device: str) -> set[str]:
+def _routes(lab: PushLab, device: str) -> set[str]:
     return set(json.loads(netns.vtysh(lab.running, device, "show ip route json") or "{}"))
 
 
-def _pings(lab: RunbookLab, device: str, address: str) -> bool:
+def _pings(lab: PushLab, device: str, address: str) -> bool:
     return netns.in_ns(lab.running, device, "ping", "-c", "2", "-W", "1", address).returncode == 0
 
 
-def test_interconnect_brings_in_the_agreed_prefixes_only_and_rolls_back(runbook_lab: RunbookLab, folder: Path) -> None:
+def test_interconnect_brings_in_the_agreed_prefixes_only_and_rolls_back(runbook_lab: PushLab, folder: Path) -> None:
     lab = runbook_lab
     runbook = _prepared(lab, folder, INTERCONNECT, "dn-a")
     dry = _run(lab, folder, runbook)
@@ -218,7 +192,7 @@ def _mark_migrated(inventory: Path) -> None:
     dedicated.write_text(text, encoding="utf-8")
 
 
-def test_a_failed_post_check_rolls_back_to_the_pre_change_configs(runbook_lab: RunbookLab, folder: Path) -> None:
+def test_a_failed_post_check_rolls_back_to_the_pre_change_configs(runbook_lab: PushLab, folder: Path) -> None:
     lab = runbook_lab
     impossible = f"{{kind: route, device: core-a-cr1, vrf: null, prefix: {NOT_AGREED}, expect: present}}"
     runbook = _prepared(lab, folder, INTERCONNECT, "dn-a", edit=impossible)
@@ -232,7 +206,7 @@ def test_a_failed_post_check_rolls_back_to_the_pre_change_configs(runbook_lab: R
     assert "FAIL" in (run_folder / "report.md").read_text(encoding="utf-8")
 
 
-def test_an_edited_runbook_is_not_approved(runbook_lab: RunbookLab, folder: Path) -> None:
+def test_an_edited_runbook_is_not_approved(runbook_lab: PushLab, folder: Path) -> None:
     lab = runbook_lab
     runbook = _prepared(lab, folder, INTERCONNECT, "dn-a")
     runbook.write_text(runbook.read_text(encoding="utf-8").replace("172.20.1.0/24", "172.20.0.0/16"), "utf-8")
@@ -241,12 +215,12 @@ def test_an_edited_runbook_is_not_approved(runbook_lab: RunbookLab, folder: Path
     assert not (folder / "build" / "runbooks").exists()
 
 
-def test_a_killed_run_resumes_and_a_paused_run_continues(runbook_lab: RunbookLab, folder: Path) -> None:
+def test_a_killed_run_resumes_and_a_paused_run_continues(runbook_lab: PushLab, folder: Path) -> None:
     lab = runbook_lab
     runbook = _prepared(lab, folder, INTERCONNECT, "dn-a")
     command = [sys.executable, "-m", "netauto", "runbook", "run", str(runbook), "--apply"]
     command += ["--inventory", str(folder / "inv"), "--hosts", str(lab.ssh / "hosts.yaml"), "--secrets", str(SECRETS)]
-    run = subprocess.Popen(command, cwd=folder, env=lab.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+    run = subprocess.Popen(command, cwd=folder, env=_env(lab), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
     try:
         journal = _wait_for(folder / "build" / "runbooks" / "dn-a", '"step": "filters"')
         run.send_signal(signal.SIGKILL)
@@ -277,7 +251,7 @@ def _wait_for(root: Path, text: str, seconds: float = 120) -> Path:
     raise AssertionError(f"no journal record with {text} within {seconds} s")
 
 
-def test_cutover_moves_the_site_into_the_extranet(runbook_lab: RunbookLab, folder: Path) -> None:
+def test_cutover_moves_the_site_into_the_extranet(runbook_lab: PushLab, folder: Path) -> None:
     """The site's user is on the old network (a host behind `ded-bd`); the run configures the site's CE
     and PE, pauses at the move, the engineer (this test) re-patches the host onto the CE's LAN port and
     takes the old link down, the run continues: the host reaches the extranet through its CE."""

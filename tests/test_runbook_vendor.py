@@ -5,14 +5,12 @@ config, and checks the platform cannot evaluate stop the run before anything is 
 
 from __future__ import annotations
 
-import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from test_push_vendor import Routers, _inventory, _netauto, _start
+from test_push_vendor import Routers, _inventory, _netauto, _start, _stop
 
 from conftest import TESTS, run_netauto
 
@@ -34,11 +32,7 @@ def planned(tmp_path: Path) -> Iterator[tuple[Routers, Path, Path]]:
         runbook = tmp_path / "runbooks" / "dn-a.yaml"
         yield routers, inventory, runbook
     finally:
-        routers.process.send_signal(signal.SIGTERM)
-        try:
-            routers.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            routers.process.kill()
+        _stop(routers)
 
 
 def _approve(runbook: Path, cwd: Path, change: str) -> None:

@@ -226,6 +226,15 @@ def _current_change(
 ConfigsOption = Annotated[Path, typer.Option("-o", "--output", help="Folder of rendered configs.")]
 BaselineOption = Annotated[Path, typer.Option("--baseline", help="Folder of approved baselines.")]
 SecretsOption = Annotated[Path | None, typer.Option("--secrets", help="Secrets file (else NETAUTO_SECRETS).")]
+HostsOption = Annotated[
+    Path | None, typer.Option("--hosts", help="YAML: device -> {hostname, port} (a lab writes one).")
+]
+WorkersOption = Annotated[int, typer.Option("--workers", min=1, help="Devices changed at once.")]
+CommandTimeoutOption = Annotated[
+    float, typer.Option("--command-timeout", min=1, help="Seconds to wait for a device's answer to one command.")
+]
+ChangeIdOption = Annotated[str, typer.Option("--change-id", help="The change board's id for this change.")]
+ByOption = Annotated[str, typer.Option("--by", help="Who approves.")]
 
 
 @app.command()
@@ -260,11 +269,17 @@ def diff(
     stdout.print(f"Review: {html} and {markdown}", markup=False, highlight=False)
 
 
+def _require_approver(change_id: str, by: str) -> None:
+    if not change_id.strip() or not by.strip():
+        stderr.print("Error: --change-id and --by are required", markup=False, highlight=False)
+        raise typer.Exit(1)
+
+
 @app.command()
 def approve(
     path: InventoryPath = DEFAULT_INVENTORY,
-    change_id: Annotated[str, typer.Option("--change-id", help="The change board's id for this change.")] = "",
-    by: Annotated[str, typer.Option("--by", help="Who approves.")] = "",
+    change_id: ChangeIdOption = "",
+    by: ByOption = "",
     expected_hash: Annotated[
         str | None, typer.Option("--hash", help="Refuse unless the change still has this hash (from the review).")
     ] = None,
@@ -275,9 +290,7 @@ def approve(
     """Approve exactly the current change: record its hash and make its configs the approved baseline."""
     from netauto.review.baseline import Approval, save_approval
 
-    if not change_id.strip() or not by.strip():
-        stderr.print("Error: --change-id and --by are required", markup=False, highlight=False)
-        raise typer.Exit(1)
+    _require_approver(change_id, by)
     result, secrets, baseline, change, analysis = _current_change(
         path, output, baseline_root, secrets_file, None, True, 20
     )
@@ -323,13 +336,11 @@ PUSH_FAILED_EXIT_CODE = 4  # the push failed on a device or a post-check; what i
 def push_command(
     path: InventoryPath = DEFAULT_INVENTORY,
     apply: Annotated[bool, typer.Option("--apply", help="Change the routers (default: a dry run).")] = False,
-    hosts_file: Annotated[
-        Path | None, typer.Option("--hosts", help="YAML: device -> {hostname, port} (a lab writes one).")
-    ] = None,
+    hosts_file: HostsOption = None,
     devices: Annotated[list[str] | None, typer.Option("--device", help="Only this device (repeatable).")] = None,
     canary: Annotated[list[str] | None, typer.Option("--canary", help="The canary wave (repeatable).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Devices per wave after the canary.")] = 10,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Devices changed at once.")] = 10,
+    workers: WorkersOption = 10,
     max_failures: Annotated[
         int, typer.Option("--max-failures", min=0, help="Failed devices tolerated before stopping.")
     ] = 0,
@@ -343,10 +354,7 @@ def push_command(
         int,
         typer.Option("--confirm-window", min=60, help="Seconds a device on a commit timer waits for the confirmation."),
     ] = 600,
-    command_timeout: Annotated[
-        float,
-        typer.Option("--command-timeout", min=1, help="Seconds to wait for a device's answer to one command."),
-    ] = 120.0,
+    command_timeout: CommandTimeoutOption = 120.0,
     resume: Annotated[Path | None, typer.Option("--resume", help="Continue the push of this journal.")] = None,
     rollback_journal: Annotated[
         Path | None, typer.Option("--rollback", help="Restore every device this journal touched.")
@@ -706,8 +714,8 @@ def runbook_list(
 @runbook_app.command("approve")
 def runbook_approve(
     file: Annotated[Path, typer.Argument(help="The runbook file.")],
-    change_id: Annotated[str, typer.Option("--change-id", help="The change board's id.")] = "",
-    by: Annotated[str, typer.Option("--by", help="Who approves.")] = "",
+    change_id: ChangeIdOption = "",
+    by: ByOption = "",
     expected_hash: Annotated[
         str | None, typer.Option("--hash", help="Refuse unless the runbook still has this hash (from the review).")
     ] = None,
@@ -717,9 +725,7 @@ def runbook_approve(
     from netauto.runbook.approvals import approve_runbook
     from netauto.runbook.document import load_runbook, runbook_hash
 
-    if not change_id.strip() or not by.strip():
-        stderr.print("Error: --change-id and --by are required", markup=False, highlight=False)
-        raise typer.Exit(1)
+    _require_approver(change_id, by)
     runbook = run_guarded(lambda: load_runbook(file))
     hash_ = runbook_hash(runbook)
     if expected_hash is not None and expected_hash != hash_:
@@ -740,16 +746,12 @@ def runbook_run(
     confirmed: Annotated[
         list[str] | None, typer.Option("--confirm", help="This gate is done (its step id; repeatable).")
     ] = None,
-    hosts_file: Annotated[
-        Path | None, typer.Option("--hosts", help="YAML: device -> {hostname, port} (a lab writes one).")
-    ] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Devices changed at once.")] = 10,
+    hosts_file: HostsOption = None,
+    workers: WorkersOption = 10,
     check_seconds: Annotated[
         float, typer.Option("--check-timeout", min=0, help="Seconds a check step gets to pass.")
     ] = 60.0,
-    command_timeout: Annotated[
-        float, typer.Option("--command-timeout", min=1, help="Seconds to wait for a device's answer to one command.")
-    ] = 120.0,
+    command_timeout: CommandTimeoutOption = 120.0,
     resume: Annotated[Path | None, typer.Option("--resume", help="Continue the run of this journal.")] = None,
     rollback_journal: Annotated[
         Path | None, typer.Option("--rollback", help="Undo what the run of this journal changed.")

@@ -20,17 +20,19 @@ def approvals_file(baseline_root: Path, runbook: Runbook) -> Path:
     return baseline_root / runbook.network / APPROVALS
 
 
+def _recorded(path: Path) -> list[Any]:
+    """Every approval in the network's file (all its runbooks)."""
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or []) if path.exists() else []
+
+
 def approvals(baseline_root: Path, runbook: Runbook) -> list[dict[str, Any]]:
-    path = approvals_file(baseline_root, runbook)
-    if not path.exists():
-        return []
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    entries = _recorded(approvals_file(baseline_root, runbook))
     return [e for e in entries if isinstance(e, dict) and e.get("runbook") == runbook.runbook]
 
 
 def approve_runbook(baseline_root: Path, runbook: Runbook, hash_: str, change_id: str, by: str) -> dict[str, Any]:
     path = approvals_file(baseline_root, runbook)
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or [] if path.exists() else []
+    entries = _recorded(path)
     entry = {
         "runbook": runbook.runbook,
         "hash": hash_,

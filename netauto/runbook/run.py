@@ -18,7 +18,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,9 @@ from netauto.runbook.report import write_reports
 from netauto.secrets import Secrets
 
 DONE, ROLLED_BACK, PAUSED, ROLLBACK_FAILED = "done", "rolled back", "paused", "rollback failed"
+# a step's timer on commit-on-trial platforms: it is confirmed as soon as its lines are in, so the timer
+# only matters when the session dies in between (the device then undoes the step by itself)
+TRIAL_SECONDS = 600
 
 
 class RunbookRunError(NetautoError):
@@ -106,17 +110,26 @@ def run_runbook(result: PlanResult, secrets: Secrets, runbook: Runbook, options:
     _refuse_unsupported_checks(runbook, platforms)
     journal = _journal(runbook, hash_, devices, options, mask)
     report = RunReport(runbook, hash_, "", journal.folder, [], lines=lines)
-    with device_locks(DEFAULT_LOCKS, devices):
-        push_options = PushOptions(workers=options.workers, hosts_file=options.hosts_file)
-        push_options.command_timeout = options.command_timeout
-        nr = nornir_for(result, devices, push_options)
-        try:
-            backup_all(nr, journal, devices)
-            _run_steps(nr, runbook, journal, platforms, options, report)
-        finally:
-            close_all(nr)
+    with _sessions(result, devices, options) as nr:
+        backup_all(nr, journal, devices)
+        _run_steps(nr, runbook, journal, platforms, options, report)
     write_reports(report, journal.folder)
     return report
+
+
+@contextmanager
+def _sessions(result: PlanResult, devices: list[str], options: RunOptions) -> Iterator[Nornir]:
+    """The runbook's devices locked against other pushes and runs, and Nornir to reach them; every
+    session closed at the end."""
+    push_options = PushOptions(
+        workers=options.workers, hosts_file=options.hosts_file, command_timeout=options.command_timeout
+    )
+    with device_locks(DEFAULT_LOCKS, devices):
+        nr = nornir_for(result, devices, push_options)
+        try:
+            yield nr
+        finally:
+            close_all(nr)
 
 
 def _devices(result: PlanResult, runbook: Runbook) -> list[str]:
@@ -227,13 +240,13 @@ def _ask_all(nr: Nornir, step: CheckStep, platforms: dict[str, str]) -> list[tup
     devices = sorted({c.device for c in step.checks})
     results = nr.filter(F(name__any=devices)).run(task=_evaluate, step=step, platforms=platforms, on_failed=True)
     verdicts = []
-    for check in step.checks:
+    for k, check in enumerate(step.checks):
         name = f"{check.kind} {check.device}" + (f" vrf {check.vrf}" if check.vrf else "")
         multi = results[check.device]
         if multi.failed:
             verdicts.append((name, Verdict(False, f"could not ask: {multi[0].exception}")))
         else:
-            verdicts.append((name, multi[0].result[step.checks.index(check)]))
+            verdicts.append((name, multi[0].result[k]))
     return verdicts
 
 
@@ -253,7 +266,7 @@ def _evaluate(task: Task, step: CheckStep, platforms: dict[str, str]) -> Result:
 
 def _configure(nr: Nornir, step: ConfigStep, journal: Journal) -> tuple[str, str]:
     results = nr.filter(F(name__any=sorted(step.devices))).run(
-        task=_send_step, step=step, journal=journal, on_failed=True
+        task=_step_task, step=step, journal=journal, on_failed=True
     )
     failed = {d: m[0].exception for d, m in results.items() if m.failed}
     if failed:
@@ -261,15 +274,20 @@ def _configure(nr: Nornir, step: ConfigStep, journal: Journal) -> tuple[str, str
     return "ok", f"{len(step.devices)} device(s) changed"
 
 
-def _send_step(task: Task, step: ConfigStep, journal: Journal) -> Result:
-    name = task.host.name
-    journal.write(name, "apply", "start", step=step.id, lines=len(step.devices[name].commands))
+def _step_task(task: Task, step: ConfigStep, journal: Journal, undo: bool = False) -> Result:
+    """One device's lines of a step (`undo`: its rollback lines, on a fresh session, refusals tolerated:
+    the comparison with the backup that follows decides), journaled before and after."""
+    name, lines = task.host.name, step.devices[task.host.name]
+    action = "undo" if undo else "apply"
+    journal.write(name, action, "start", step=step.id, lines=len(lines.rollback if undo else lines.commands))
     try:
-        _send(task, step.devices[name].commands, journal, checked=True)
+        if undo:
+            task.host.close_connections()  # a session that failed may be unusable: a fresh one
+        _send(task, lines.rollback if undo else lines.commands, journal, checked=not undo)
     except Exception as error:
-        journal.write(name, "apply", "failed", f"{type(error).__name__}: {error}", step=step.id)
+        journal.write(name, action, "failed", f"{type(error).__name__}: {error}", step=step.id)
         raise
-    journal.write(name, "apply", "ok", step=step.id)
+    journal.write(name, action, "ok", step=step.id)
     return Result(host=task.host)
 
 
@@ -280,7 +298,7 @@ def _send(task: Task, lines: list[str], journal: Journal, checked: bool) -> None
     assert push is not None
     connection = task.host.get_connection("netmiko", task.nornir.config)
     if push.strategy == "confirmed_commit":
-        lines = timer_lines(push.arm, 600) + lines + timer_lines(push.commit_trial, 600)
+        lines = timer_lines(push.arm, TRIAL_SECONDS) + lines + timer_lines(push.commit_trial, TRIAL_SECONDS)
     if checked:
         send_checked(connection, lines, push, timeout(task))
     else:  # undoing: a refused line is not an error here, the comparison with the backup decides
@@ -296,7 +314,7 @@ def _roll_back(nr: Nornir, runbook: Runbook, journal: Journal, report: RunReport
     begun = _begun_steps(journal)
     for step in reversed([s for s in runbook.steps if isinstance(s, ConfigStep) and s.id in begun]):
         devices = sorted(d for d in step.devices if d in begun[step.id])
-        nr.filter(F(name__any=devices)).run(task=_undo_step, step=step, journal=journal, on_failed=True)
+        nr.filter(F(name__any=devices)).run(task=_step_task, step=step, journal=journal, undo=True, on_failed=True)
         for outcome in report.steps:
             if outcome.id == step.id:
                 outcome.status = "undone"
@@ -316,19 +334,6 @@ def _begun_steps(journal: Journal) -> dict[str, set[str]]:
         if record["action"] == "apply" and record["status"] == "start" and record.get("step"):
             begun.setdefault(record["step"], set()).add(record["device"])
     return begun
-
-
-def _undo_step(task: Task, step: ConfigStep, journal: Journal) -> Result:
-    name = task.host.name
-    journal.write(name, "undo", "start", step=step.id)
-    try:
-        task.host.close_connections()  # a session that failed may be unusable: a fresh one
-        _send(task, step.devices[name].rollback, journal, checked=False)
-    except Exception as error:
-        journal.write(name, "undo", "failed", f"{type(error).__name__}: {error}", step=step.id)
-        raise
-    journal.write(name, "undo", "ok", step=step.id)
-    return Result(host=task.host)
 
 
 def _back_to_backup(task: Task, journal: Journal) -> Result:
@@ -357,14 +362,8 @@ def run_rollback(
     report = RunReport(
         runbook, hash_, "", journal.folder, [StepOutcome(s.id, s.kind, s.title, "") for s in runbook.steps]
     )
-    with device_locks(DEFAULT_LOCKS, devices):
-        push_options = PushOptions(workers=options.workers, hosts_file=options.hosts_file)
-        push_options.command_timeout = options.command_timeout
-        nr = nornir_for(result, devices, push_options)
-        try:
-            _roll_back(nr, runbook, journal, report)
-        finally:
-            close_all(nr)
+    with _sessions(result, devices, options) as nr:
+        _roll_back(nr, runbook, journal, report)
     write_reports(report, journal.folder)
     return report
 
