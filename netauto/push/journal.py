@@ -58,7 +58,7 @@ class Journal:
         folder = path if path.is_dir() else path.parent
         journal = cls(folder)
         if not journal.path.exists():
-            raise JournalError(f"{path}: no push journal ({JOURNAL}) there")
+            raise JournalError(f"{path}: no push or runbook journal ({JOURNAL}) there")
         return journal
 
     def write(self, device: str, action: str, status: str, detail: str = "", **extra: Any) -> None:
