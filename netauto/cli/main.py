@@ -27,6 +27,9 @@ from netauto.cli.output import (
 from netauto.errors import InventoryError, NetautoError
 from netauto.example.synth import SynthSize, write_synthetic_inventory
 from netauto.lab.slice import SliceSpec
+from netauto.lab.vm import DEFAULT_CPUS as DEFAULT_VM_CPUS
+from netauto.lab.vm import DEFAULT_MEMORY_MB as DEFAULT_VM_MEMORY_MB
+from netauto.lab.vm import DEFAULT_VM
 from netauto.pipeline import PlanResult, build_plan, plan_and_lock
 from netauto.plan.export import plan_json
 from netauto.plan.lock import lock_is_current
@@ -49,10 +52,12 @@ example_app = typer.Typer(help="Generate example inventories.", no_args_is_help=
 app.add_typer(example_app, name="example")
 secrets_app = typer.Typer(help="Secrets kept outside the inventory.", no_args_is_help=True)
 app.add_typer(secrets_app, name="secrets")
+vm_app = typer.Typer(help="The lab VM: QEMU with Debian's kernel, for what this kernel lacks.", no_args_is_help=True)
 lab_app = typer.Typer(
     help="Labs: containerlab topologies, real FRR routers in network namespaces.", no_args_is_help=True
 )
 app.add_typer(lab_app, name="lab")
+lab_app.add_typer(vm_app, name="vm")
 runbook_app = typer.Typer(help="Migration runbooks of the dedicated networks.", no_args_is_help=True)
 app.add_typer(runbook_app, name="runbook")
 
@@ -405,6 +410,17 @@ TownsOption = Annotated[int, typer.Option("--towns", min=0, help="Towns in the s
 VillagesOption = Annotated[int, typer.Option("--villages", min=0, help="Villages per town in the slice.")]
 BureausOption = Annotated[int, typer.Option("--bureaus", min=0, help="Bureaus in the slice.")]
 LabName = Annotated[str, typer.Option("--name", help="The lab's name.")]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="auto: netns where this kernel has all the lab shows, else vm; netns: FRR in namespaces here; "
+        "vm: the same inside a QEMU VM with Debian's kernel; containerlab.",
+    ),
+]
+VmMemoryOption = Annotated[int, typer.Option("--vm-memory", min=512, help="The lab VM's memory, MiB.")]
+VmCpusOption = Annotated[int, typer.Option("--vm-cpus", min=1, help="The lab VM's CPUs.")]
+VmName = Annotated[str, typer.Option("--vm", help="The lab VM's name.")]
 FrrVersionOption = Annotated[
     str, typer.Option("--frr-version", help="8: FRR 8.4 (the host's; IP transport); 10: FRR 10.3 (trixie tree; SRv6).")
 ]
@@ -470,7 +486,7 @@ def lab_export(
 def lab_up(
     path: InventoryPath = DEFAULT_INVENTORY,
     name: LabName = "lab",
-    engine: Annotated[str, typer.Option("--engine", help="netns (real FRR here) or containerlab.")] = "netns",
+    engine: EngineOption = "auto",
     scope: ScopeOption = Scope.slice,
     towns: TownsOption = 2,
     villages: VillagesOption = 2,
@@ -480,16 +496,27 @@ def lab_up(
     with_ssh: Annotated[
         bool, typer.Option("--ssh", help="A management network and an sshd per router, landing in its vtysh.")
     ] = False,
+    vm_memory: VmMemoryOption = DEFAULT_VM_MEMORY_MB,
+    vm_cpus: VmCpusOption = DEFAULT_VM_CPUS,
 ) -> None:
-    """Bring a slice up as real routers: FRR in network namespaces, or containerlab where installed."""
+    """Bring a slice up as real routers: FRR in network namespaces, here or in the lab VM (Debian's
+    kernel) where this kernel lacks what the lab shows; or containerlab where installed."""
+    from netauto.lab import engines
+
     spec = SliceSpec(scope.value, towns, villages, bureaus)
     folder = Path("build/labs") / name
-    if engine == "containerlab":
+    choice = run_guarded(lambda: engines.choose(engine))
+    if choice.engine == "containerlab":
         _containerlab_deploy(path, name, spec, secrets_file, folder, frr_version)
         return
-    if engine != "netns":
-        stderr.print(f"Error: unknown engine {engine}; expected netns or containerlab", markup=False)
-        raise typer.Exit(1)
+    if choice.engine == "vm":
+        _lab_up_in_vm(name, choice.lacking, vm_memory, vm_cpus)
+    if choice.lacking:
+        stderr.print(
+            f"Warning: this kernel lacks {', '.join(choice.lacking)}: the lab cannot show them here (--engine vm can)",
+            markup=False,
+            highlight=False,
+        )
     from netauto.lab import netns
     from netauto.lab.slice import global_vpn
 
@@ -515,6 +542,47 @@ def lab_up(
     if vpn is not None:
         summary += f"; VPN {vpn.id} in the global table: {len(vpn.attachments)} PE-CE links, {len(vpn.hosts)} LAN hosts"
     stdout.print(summary, markup=False)
+
+
+def _lab_up_in_vm(name: str, lacking: tuple[str, ...], memory_mb: int, cpus: int) -> None:
+    """Boot the lab VM (or reuse it) and bring the lab up inside it with the netns engine."""
+    from netauto.lab import engines, vm
+
+    if lacking:
+        stderr.print(f"this kernel lacks {', '.join(lacking)}: the lab runs in the VM", markup=False)
+    machine = _vm_start(vm.DEFAULT_VM, memory_mb, cpus)
+    run_guarded(lambda: engines.remember_vm(name, machine.name))
+    raise typer.Exit(engines.forward(machine, [*sys.argv[1:], "--engine", "netns"]))
+
+
+def _vm_start(vm_name: str, memory_mb: int, cpus: int):  # type: ignore[no-untyped-def]
+    import time
+
+    from netauto.lab import vm
+
+    running = vm.find(vm_name)
+    if running is not None:
+        return running
+    started = time.monotonic()
+    machine = run_guarded(lambda: vm.start(vm_name, memory_mb, cpus))
+    stderr.print(
+        f"VM {machine.name}: booted in {time.monotonic() - started:.1f} s ({machine.accel}, {memory_mb} MiB, "
+        f"{cpus} CPUs, SSH on 127.0.0.1:{machine.port})",
+        markup=False,
+        highlight=False,
+    )
+    return machine
+
+
+def _forward_to_vm_if_there(name: str) -> None:
+    """A lab brought up in the VM: run this very command inside the VM and exit with its code."""
+    from netauto.lab import engines
+
+    vm_name = engines.vm_of(name)
+    if vm_name is None:
+        return
+    machine = run_guarded(lambda: engines.running_vm(name, vm_name))
+    raise typer.Exit(engines.forward(machine, sys.argv[1:]))
 
 
 def _frr_install(version: str):  # type: ignore[no-untyped-def]
@@ -554,13 +622,37 @@ def _containerlab_deploy(
 
 @lab_app.command("down")
 def lab_down(name: LabName = "lab") -> None:
-    """Stop the lab's routers and remove its namespaces."""
-    from netauto.lab import netns, ssh
+    """Stop the lab's routers and remove its namespaces (and the lab VM, once no lab runs in it)."""
+    from netauto.lab import engines, netns, ssh
 
     run_guarded(netns.require_root)
+    if engines.vm_of(name) is not None:
+        _lab_down_in_vm(name)
     run_guarded(lambda: netns.down(name))
     run_guarded(lambda: ssh.down(name, Path("build/labs") / name / "ssh"))
     stdout.print(f"lab {name}: down", markup=False)
+
+
+def _lab_down_in_vm(name: str) -> None:
+    from netauto.lab import engines, netns, vm
+
+    vm_name = engines.vm_of(name) or vm.DEFAULT_VM
+    machine = vm.find(vm_name)
+    code = 0
+    if machine is None:
+        note = f"its VM {vm_name} was not running: nothing of the lab remained"
+    else:
+        code = engines.forward(machine, sys.argv[1:])
+        left = engines.guest_namespaces(machine)
+        note = f"VM {vm_name} keeps running ({len(left)} namespaces in it)" if left else f"VM {vm_name} stopped"
+        if not left:
+            vm.stop(vm_name)
+    if machine is None:
+        vm.stop(vm_name)  # its state folder
+        netns.state_file(name).unlink(missing_ok=True)
+    engines.forget(name)
+    stdout.print(f"lab {name}: {note}", markup=False, highlight=False)
+    raise typer.Exit(code)
 
 
 @lab_app.command("status")
@@ -569,6 +661,7 @@ def lab_status(name: LabName = "lab") -> None:
     from netauto.lab import netns
     from netauto.lab.verify import isis_neighbors
 
+    _forward_to_vm_if_there(name)
     lab = run_guarded(lambda: netns.load(name))
     table = Table(title=f"lab {name}", title_justify="left")
     for header in ("device", "namespace", "frr", "isis neighbours"):
@@ -584,6 +677,7 @@ def lab_exec(device: str, command: str, name: LabName = "lab") -> None:
     """Run a vtysh command on one router of the lab."""
     from netauto.lab import netns
 
+    _forward_to_vm_if_there(name)
     lab = run_guarded(lambda: netns.load(name))
     if device not in lab.namespaces:
         stderr.print(f"Error: lab {name} has no device {device}", markup=False, highlight=False)
@@ -604,6 +698,7 @@ def lab_verify(
     from netauto.lab.slice import global_vpn, select, slice_links
     from netauto.lab.verify import expected, verify
 
+    _forward_to_vm_if_there(name)
     lab = run_guarded(lambda: netns.load(name))
     meta_file = Path("build/labs") / name / "lab.json"
     if not meta_file.exists():
@@ -621,6 +716,78 @@ def lab_verify(
         print_verification(stdout, verification)
     if strict and not verification.ok:
         raise typer.Exit(POLICY_EXIT_CODE)
+
+
+@lab_app.command("kernel")
+def lab_kernel(
+    check: Annotated[bool, typer.Option("--check", help=f"Exit {POLICY_EXIT_CODE} when a feature is missing.")] = False,
+) -> None:
+    """What this kernel offers the lab (each feature tried in a scratch namespace), and the engine
+    `lab up` picks from it."""
+    from netauto.lab import engines, kernel, netns
+
+    run_guarded(netns.require_root)
+    lacking = {feature.id for feature in kernel.missing()}
+    table = Table(title="this kernel", title_justify="left")
+    for header in ("feature", "what the lab shows with it", "here"):
+        table.add_column(header)
+    for feature in kernel.FEATURES:
+        table.add_row(feature.id, feature.what, "missing" if feature.id in lacking else "yes")
+    stdout.print(table)
+    stdout.print(f"lab up --engine auto: {engines.choose('auto').engine}", markup=False, highlight=False)
+    if check and lacking:
+        raise typer.Exit(POLICY_EXIT_CODE)
+
+
+@vm_app.command("up")
+def vm_up(
+    vm_name: VmName = DEFAULT_VM,
+    memory_mb: VmMemoryOption = DEFAULT_VM_MEMORY_MB,
+    cpus: VmCpusOption = DEFAULT_VM_CPUS,
+) -> None:
+    """Boot the lab VM (kernel and initramfs built and cached on first use) and wait for its channel."""
+    machine = _vm_start(vm_name, memory_mb, cpus)
+    stdout.print(f"VM {machine.name}: running ({machine.accel}), SSH on 127.0.0.1:{machine.port}", markup=False)
+
+
+@vm_app.command("down")
+def vm_down(vm_name: VmName = DEFAULT_VM) -> None:
+    """Stop the lab VM, and every lab in it."""
+    from netauto.lab import vm
+
+    stopped = run_guarded(lambda: vm.stop(vm_name))
+    stdout.print(f"VM {vm_name}: {'stopped' if stopped else 'was not running'}", markup=False, highlight=False)
+
+
+@vm_app.command("status")
+def vm_status(vm_name: VmName = DEFAULT_VM) -> None:
+    """Whether the lab VM runs, how it is accelerated, where its channel is."""
+    from netauto.lab import vm
+
+    machine = vm.find(vm_name)
+    if machine is None:
+        stdout.print(f"VM {vm_name}: not running", markup=False, highlight=False)
+        raise typer.Exit(1)
+    stdout.print(
+        f"VM {machine.name}: running ({machine.accel}), pid {machine.pid}, SSH on 127.0.0.1:{machine.port}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@vm_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def vm_run(
+    command: Annotated[list[str], typer.Argument(help="The command, after `--`.")],
+    vm_name: VmName = DEFAULT_VM,
+) -> None:
+    """Run a command inside the lab VM, in this folder (shared with the VM), and exit with its code."""
+    from netauto.lab import vm
+
+    machine = vm.find(vm_name)
+    if machine is None:
+        stderr.print(f"Error: VM {vm_name} is not running; `netauto lab vm up` boots it", markup=False)
+        raise typer.Exit(1)
+    raise typer.Exit(vm.run(machine, command, cwd=Path.cwd()).returncode)
 
 
 @secrets_app.command("init")
