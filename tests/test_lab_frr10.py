@@ -19,11 +19,12 @@ from netauto.lab import netns, rootfs
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
 LAB = "nt-srv6"
+pytestmark = pytest.mark.lab_kernel  # IS-IS SRv6 and its End SIDs need seg6local
 
 
 @pytest.fixture(scope="module")
 def srv6_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    _require_lab_host()
+    _require_lab_host("srv6")
     workdir = tmp_path_factory.mktemp("srv6-lab")
     try:
         started = run_netauto(

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QINGPU, TESTS, run_netauto, unavailable
+from conftest import QINGPU, SLOWDOWN, TESTS, require_kernel, run_netauto, unavailable
 from netauto.cli.main import POLICY_EXIT_CODE
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
 LAB = "nt-lab"
+pytestmark = pytest.mark.lab_kernel  # the SRv6 path needs seg6local
 
 
-def _require_lab_host() -> None:
+def _require_lab_host(*kernel_features: str) -> None:
     missing = []
     if os.geteuid() != 0:
         missing.append("root")
@@ -32,6 +33,7 @@ def _require_lab_host() -> None:
         unavailable(
             f"the lab tests need {needed} in CI", f"lab tests need {needed}: run them as root on a machine with FRR"
         )
+    require_kernel(*kernel_features)
 
 
 def _namespaces(name: str) -> list[str]:
@@ -48,7 +50,7 @@ def _leftovers(name: str) -> list[str]:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The Qingpu slice up as real FRR routers; torn down after the module, even on failure or SIGTERM."""
-    _require_lab_host()
+    _require_lab_host("srv6")
     workdir = tmp_path_factory.mktemp("lab")
 
     def interrupted(signum: int, frame: object) -> None:
@@ -131,7 +133,7 @@ def test_down_removes_everything_even_after_up_was_killed(tmp_path: Path) -> Non
     command = [sys.executable, "-m", "netauto", "lab", "up", str(QINGPU), "--name", name, "--secrets", str(SECRETS)]
     builder = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 60 * SLOWDOWN
         while len(_namespaces(name)) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         builder.kill()  # SIGKILL mid-build: no handler runs

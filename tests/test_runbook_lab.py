@@ -64,6 +64,7 @@ def runbook_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushLab]:
     workdir = tmp_path_factory.mktemp("runbook-lab")
     before_migration = _inventory(workdir, "dedicated_networks: []\n")
     arguments = ["--name", LAB, "--scope", "all", "--ssh", "--secrets", str(SECRETS)]
+    arguments += ["--engine", "netns"]  # the runbook needs no kernel feature: the routers run on this kernel
     try:
         started = run_netauto("lab", "up", str(before_migration), *arguments, cwd=workdir, timeout=300)
         assert started.returncode == 0, started.stdout + started.stderr
