@@ -5,6 +5,7 @@ Stage code asks `supports(name, feature)` or reads a spec's fields; it never bra
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -130,6 +131,19 @@ class PlatformSpec(BaseModel):
     push: PushSpec | None = None
     checks: CheckSpec | None = None
     features: dict[str, bool]
+    vrf_name_max: int | None = None  # the longest VRF name the platform takes (Linux VRF devices: 15)
+
+    def vrf_name(self, vpn: str) -> str:
+        """The VPN's VRF name on this platform: its id, or where that is too long, the id cut short
+        and made unique again with four hex digits of its hash.
+
+        >>> get_platform("frr").vrf_name("dept-shuiwu-water"), get_platform("frr").vrf_name("public-data")
+        ('dept-shuiw-536d', 'public-data')
+        """
+        if self.vrf_name_max is None or len(vpn) <= self.vrf_name_max:
+            return vpn
+        digest = hashlib.sha256(vpn.encode()).hexdigest()[:4]
+        return f"{vpn[: self.vrf_name_max - 5]}-{digest}"
 
 
 class UnknownPlatformError(NetautoError):

@@ -17,7 +17,7 @@ from netauto.model.schema import DedicatedNetwork
 from netauto.pipeline import PlanResult
 from netauto.plan.migration import BORDER_LEVELS, MigrationState, as_deployed, inventory_states
 from netauto.plan.model import Plan, PlannedAttachment, PlannedBorder, PlannedDevice, PlannedLan, PlannedLink
-from netauto.platforms import get_platform
+from netauto.platforms import PlatformSpec, get_platform
 from netauto.secrets import Secrets
 
 Context = dict[str, Any]
@@ -96,7 +96,10 @@ def build_contexts(
         context["border_ports"] = sorted(
             {b.local.interface.rsplit(".", 1)[0] for b in planned_borders[device.name] if b.local.interface}
         )
-        borders = [_border(b, index, states[b.network].border_level or "done") for b in index.borders[device.name]]
+        borders = [
+            _border(b, index, states[b.network].border_level or "done", device.platform)
+            for b in index.borders[device.name]
+        ]
         if borders:
             context["borders"] = borders
             context["subinterfaces"] += [b["subinterface"] for b in borders]
@@ -229,6 +232,13 @@ def _interface(link: PlannedLink, end: str, index: _Index) -> Context:
     }
 
 
+def _platform_of(device: PlannedDevice) -> PlatformSpec:
+    """The platform of a device netauto renders (only managed devices have one)."""
+    if device.platform is None:
+        raise ValueError(f"{device.name} is not managed: it has no platform to render for")
+    return get_platform(device.platform)
+
+
 def _subinterfaces(device: PlannedDevice, index: _Index) -> list[Context]:
     subs = []
     for a in index.pe_side.get(device.name, []):
@@ -241,8 +251,10 @@ def _subinterfaces(device: PlannedDevice, index: _Index) -> list[Context]:
         subs.append(_sub(a.ce_interface, a.vlan, a.vpn, "pe-ce", v4, v6, a.pe_device, a.primary))
     for lan in index.lans.get(device.name, []):
         subs.append(_sub(lan.interface, lan.vlan, lan.vpn, "lan", *_gateways(lan), None, True))
+    platform = _platform_of(device)
     for sub in subs:
         sub["global_table"] = sub["vrf"] in index.global_table
+        sub["vrf"] = platform.vrf_name(sub["vrf"])
     return subs
 
 
@@ -326,6 +338,7 @@ def _bgp(
 
 
 def _vrfs(device: PlannedDevice, result: PlanResult, index: _Index) -> list[Context]:
+    platform = _platform_of(device)
     colors = {p.id: p.color for p in result.inventory.planes}
     by_vpn: dict[str, list[PlannedAttachment]] = defaultdict(list)
     for attachment in index.pe_side.get(device.name, []):
@@ -364,7 +377,7 @@ def _vrfs(device: PlannedDevice, result: PlanResult, index: _Index) -> list[Cont
                         )
         vrfs.append(
             {
-                "name": vpn.id,
+                "name": platform.vrf_name(vpn.id),
                 "description": vpn.name or vpn.id,
                 "vpn_id": vpn.vpn_id,
                 "rd": vpn.rd.get(device.name),
@@ -410,6 +423,7 @@ def _ce(device: PlannedDevice, result: PlanResult, index: _Index) -> Context:
     for attachment in index.ce_side.get(device.name, []):
         by_vpn[attachment.vpn].append(attachment)
     lans = {lan.vpn: lan for lan in index.lans.get(device.name, [])}
+    platform = _platform_of(device)
     vrfs = []
     for vpn in result.plan.vpns:
         uplinks = by_vpn.get(vpn.id, [])
@@ -418,7 +432,7 @@ def _ce(device: PlannedDevice, result: PlanResult, index: _Index) -> Context:
         lan = lans.get(vpn.id)
         vrfs.append(
             {
-                "name": vpn.id,
+                "name": platform.vrf_name(vpn.id),
                 "global_table": vpn.id in index.global_table,
                 "vlan": vpn.vpn_id,
                 "rd": f"{device.loopback_v4}:{vpn.vpn_id}",
@@ -441,7 +455,7 @@ def _ce(device: PlannedDevice, result: PlanResult, index: _Index) -> Context:
     return {"routing": routing, "asn": device.asn, "pe_asn": result.plan.asn, "vrfs": vrfs}
 
 
-def _border(border: PlannedBorder, index: _Index, level: str) -> Context:
+def _border(border: PlannedBorder, index: _Index, level: str, platform: str) -> Context:
     """An interconnected dedicated network's border on this device, built up to `level`: the
     sub-interface in the department's VPN, then the prefix filters both ways (only the agreed prefixes),
     then the peering with the network's own border router (eBGP, or static routes to the agreed
@@ -457,10 +471,11 @@ def _border(border: PlannedBorder, index: _Index, level: str) -> Context:
     sub = _sub(local.interface, border.vlan, border.vpn, "border", local.address_v4, local.address_v6, None, True)
     sub["description"] = f"{border.vpn} to dedicated network {border.network} border"
     sub["global_table"] = border.vpn in index.global_table
+    sub["vrf"] = get_platform(platform).vrf_name(border.vpn)
     return {
         "network": border.network,
         "name": network.name,
-        "vrf": border.vpn,
+        "vrf": sub["vrf"],
         "global_table": border.vpn in index.global_table,
         "interface": local.interface,
         "subinterface": sub,
