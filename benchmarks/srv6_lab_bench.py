@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from netauto.lab import netns, rootfs
-from netauto.lab.slice import FRR10, SliceSpec, frr_variant, global_vpn, select, slice_links
+from netauto.lab.slice import FRR10, SliceSpec, frr_variant, lab_vpns, select, slice_links
 from netauto.lab.verify import expected, verify
 from netauto.pipeline import build_plan
 from netauto.render.engine import render_all
@@ -56,17 +56,17 @@ def lab(label: str, spec: SliceSpec) -> bool:
     result = build_plan(INVENTORY, variant=lambda inv: frr_variant(inv, FRR10))
     devices = select(result.plan, spec)
     links = slice_links(result.plan, devices)
-    vpn = global_vpn(result.inventory, result.plan, devices)
+    vpns = lab_vpns(result.inventory, result.plan, devices)
     rootfs.ensure(netns.FRR10_ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         configs, state = Path(tmp) / "configs", Path(tmp) / "state"
         render_all(result, load_secrets(SECRETS, INVENTORY), configs, set(devices))
         try:
             start = time.perf_counter()
-            running = netns.up(devices, links, configs, NAME, state, frr=netns.FRR10, vpn=vpn)
+            running = netns.up(devices, links, configs, NAME, state, frr=netns.FRR10, vpns=vpns)
             built = time.perf_counter() - start
             planned = expected(result.plan, devices, links)
-            verification = verify(running, planned, sweep=False, vpn=vpn)
+            verification = verify(running, planned, sweep=False, vpns=vpns)
             verified = time.perf_counter() - start - built
         finally:
             netns.down(NAME, state)
@@ -75,11 +75,10 @@ def lab(label: str, spec: SliceSpec) -> bool:
     line("  up: namespaces, links, LAN hosts, FRR 10.3, configs, VPN export", f"{built:6.1f} s")
     line("  converged: adjacencies, loopbacks, locators, End SIDs", f"{verification.converged_seconds:6.1f} s")
     line("  checks as planned", f"{sum(c.ok for c in checks)} of {len(checks)}")
-    check = verification.vpn
-    if check is not None:
+    for check in verification.vpns:
         lossless = sum(p.ok for p in check.pairs)
-        line("  VPN routes complete on every PE (after convergence)", f"{check.routes_seconds} s")
-        line("  VPN host pairs with 0% loss", f"{lossless} of {len(check.pairs)}")
+        line(f"  VPN {check.vpn}: routes complete on every PE (after convergence)", f"{check.routes_seconds} s")
+        line(f"  VPN {check.vpn}: host pairs with 0% loss (IPv4 and IPv6)", f"{lossless} of {len(check.pairs)}")
         for path in check.paths:
             what = f"  flow after {path.failed_link} failed" if path.failed_link else "  flow in the normal state"
             verdict = "as the analysis predicted" if path.ok else "NOT as predicted"

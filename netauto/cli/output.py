@@ -202,8 +202,16 @@ def print_verification(console: Console, verification: Verification) -> None:
             ),
             markup=False,
         )
-    if verification.vpn is not None:
-        print_vpn_check(console, verification.vpn)
+    for vpn_check in verification.vpns:
+        print_vpn_check(console, vpn_check)
+    if verification.isolation:
+        leaks = [i for i in verification.isolation if not i.ok]
+        console.print(
+            f"VPN isolation: {len(verification.isolation) - len(leaks)} of {len(verification.isolation)} "
+            "cross-VPN pings unanswered, as they should be"
+            + "".join(f"; {i.source} REACHES {i.target} (IPv{i.family})" for i in leaks),
+            markup=False,
+        )
     if not verification.sweep:
         return
     table = Table(title="Single link failures: lab against analysis", title_justify="left")
@@ -221,8 +229,10 @@ def print_vpn_check(console: Console, check: VpnCheck) -> None:
         return
     lossless = sum(1 for p in check.pairs if p.ok)
     crossing = sum(1 for p in check.pairs if p.encapsulated)
+    where = f"in VRF {check.vrf}" if check.vrf else "in the global table"
+    families = "IPv4+IPv6" if any(p.family == 4 for p in check.pairs) else "IPv6"
     console.print(
-        f"VPN {check.vpn} over SRv6: {lossless} of {len(check.pairs)} host pairs without loss "
+        f"VPN {check.vpn} over SRv6 ({where}, {families}): {lossless} of {len(check.pairs)} host pairs without loss "
         f"({crossing} across the SRv6 core); routes complete "
         + (f"after {check.routes_seconds:.1f} s" if check.routes_seconds is not None else "NEVER")
         + (
@@ -235,7 +245,8 @@ def print_vpn_check(console: Console, check: VpnCheck) -> None:
     for p in check.pairs:
         if not p.ok:
             console.print(
-                f"  {p.source} -> {p.target}: {p.received}/{p.sent} answered, SRv6 {p.encapsulated}", markup=False
+                f"  {p.source} -> {p.target} (IPv{p.family}): {p.received}/{p.sent} answered, SRv6 {p.encapsulated}",
+                markup=False,
             )
     for path in check.paths:
         when = f"{path.failed_link} down ({path.seconds:.1f} s)" if path.failed_link else "normal state"

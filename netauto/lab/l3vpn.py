@@ -1,8 +1,9 @@
-"""L3VPN over SRv6 in the lab, on the VPN carried in the global table (the lab kernel has no VRF
-devices, DESIGN §9):
+"""L3VPN over SRv6 in the lab: each VPN in its VRF (IPv4 and IPv6: End.DT4 and End.DT6 into VRF
+devices), or, on a kernel without VRF devices, the one VPN carried in the global table (IPv6 only):
 
 - every host on the VPN's LANs reaches every other one (fping, 0% loss), and a PE's route to a LAN
-  behind another PE is an SRv6 encapsulation (`encap seg6` to that PE's End.DT6 SID);
+  behind another PE is an SRv6 encapsulation (`encap seg6` to that PE's End.DT4/End.DT6 SID);
+- the VPNs are isolated: a host of one VPN reaches no host of another (the planes, the departments);
 - which way a flow between two PEs goes: nftables counters on every IS-IS router, one per incoming
   link, count the packets addressed to the far PE's locator (the SRv6 outer header), so the links
   that counted packets are the flow's path. Measured in the normal state and with a core link of
@@ -20,7 +21,7 @@ from netauto.analyze.capacity import Failure, shortest_paths
 from netauto.analyze.graph import Edge, adjacency
 from netauto.lab.netns import Lab, LabError, in_ns
 from netauto.lab.nft import counting, silenced
-from netauto.lab.slice import GlobalVpn, LanHost
+from netauto.lab.slice import LabVpn, LanHost
 from netauto.plan.model import PlannedLink
 
 PINGS = 5  # per pair in the mesh
@@ -35,6 +36,7 @@ class Pair:
     sent: int
     received: int
     encapsulated: bool | None  # the source PE's route is SRv6 (None: both hosts behind the same PE)
+    family: int = 6
 
     @property
     def ok(self) -> bool:
@@ -60,8 +62,25 @@ class FlowPath:
 
 
 @dataclass
+class Isolation:
+    """A host of one VPN pinging a host of another: nothing may come back."""
+
+    source: str
+    target: str
+    family: int
+    sent: int
+    received: int
+
+    @property
+    def ok(self) -> bool:
+        return self.sent > 0 and self.received == 0
+
+
+@dataclass
 class VpnCheck:
     vpn: str
+    vrf: str | None = None  # None: carried in the global table
+    traced: bool = True  # whether a flow of this VPN is traced (one VPN per lab)
     pairs: list[Pair] = field(default_factory=list)
     flow: tuple[str, str] | None = None  # the hosts of the traced flow
     routes_seconds: float | None = None  # until every PE had an SRv6 route to every LAN behind another PE
@@ -76,7 +95,9 @@ class VpnCheck:
     @property
     def ok(self) -> bool:
         paths_ok = len(self.paths) == 2 and all(p.ok for p in self.paths) and self.moved
-        return self.error is None and bool(self.pairs) and all(p.ok for p in self.pairs) and paths_ok
+        return (
+            self.error is None and bool(self.pairs) and all(p.ok for p in self.pairs) and (paths_ok or not self.traced)
+        )
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -88,21 +109,49 @@ class VpnCheck:
         }
 
 
-def run(lab: Lab, vpn: GlobalVpn, links: list[PlannedLink], locators: dict[str, IPv6Network]) -> VpnCheck:
-    check = VpnCheck(vpn.id)
+def run(
+    lab: Lab, vpn: LabVpn, links: list[PlannedLink], locators: dict[str, IPv6Network], trace: bool = True
+) -> VpnCheck:
+    check = VpnCheck(vpn.id, vpn.vrf, trace)
     pes = _pes_of_hosts(vpn)
     try:
         check.routes_seconds = _wait_for_routes(lab, vpn, pes, check.reimported)
-        check.pairs = [pair for host in vpn.hosts for pair in _mesh_from(lab, host, vpn.hosts, pes)]
-        source, target = _flow(vpn.hosts, pes)
-        check.flow = (source.name, target.name)
-        check.paths = _paths(lab, vpn, links, locators, source, target, pes)
+        check.pairs = [pair for host in vpn.hosts for pair in _mesh_from(lab, vpn, host, pes)]
+        if trace:
+            source, target = _flow(vpn.hosts, pes)
+            check.flow = (source.name, target.name)
+            check.paths = _paths(lab, vpn, links, locators, source, target, pes)
     except LabError as error:
         check.error = str(error)
     return check
 
 
-def _pes_of_hosts(vpn: GlobalVpn) -> dict[str, set[str]]:
+def isolation(lab: Lab, vpns: list[LabVpn]) -> list[Isolation]:
+    """The first host of each VPN pings the first host of every other VPN, each family both have."""
+    found = []
+    for vpn in vpns:
+        for other in vpns:
+            if other is vpn or not vpn.hosts or not other.hosts:
+                continue
+            source, target = vpn.hosts[0], other.hosts[0]
+            for family, address in ((6, target.ip), (4, target.ip_v4)):
+                if address is None or (source.ip if family == 6 else source.ip_v4) is None:
+                    continue
+                sent, received = _ping_counts(lab, source.name, family, address)
+                found.append(Isolation(source.name, target.name, family, sent, received))
+    return found
+
+
+def _ping_counts(lab: Lab, host: str, family: int, address: str) -> tuple[int, int]:
+    result = in_ns(lab, host, "fping", f"-{family}", "-q", "-c", "3", "-p", "50", "-t", "300", address)
+    for line in result.stderr.splitlines():
+        if "xmt/rcv" in line:
+            sent, received = (int(n) for n in line.split("=")[1].split("/")[:2])
+            return sent, received
+    return 0, 0
+
+
+def _pes_of_hosts(vpn: LabVpn) -> dict[str, set[str]]:
     """Each host's PEs: its router if that is a PE, else the PEs its CE is attached to."""
     pes: dict[str, set[str]] = {}
     for host in vpn.hosts:
@@ -117,10 +166,10 @@ REIMPORT_AFTER = 3.0
 
 
 def _wait_for_routes(
-    lab: Lab, vpn: GlobalVpn, pes: dict[str, set[str]], reimported: list[str], timeout: float = 30.0
+    lab: Lab, vpn: LabVpn, pes: dict[str, set[str]], reimported: list[str], timeout: float = 30.0
 ) -> float | None:
-    """Seconds until every PE with a host behind it has an SRv6 route to each LAN behind another PE
-    (None: not within `timeout`; the mesh then shows which pairs fail).
+    """Seconds until every PE with a host behind it has an SRv6 route to each LAN behind another PE,
+    in each family the VPN carries (None: not within `timeout`; the mesh then shows which pairs fail).
 
     FRR 10.3's zebra can be left with VPN routes the kernel refused (measured after link flaps: a
     nexthop installed on an interface going down, then "Nexthop id does not exist" for the routes
@@ -128,58 +177,74 @@ def _wait_for_routes(
     REIMPORT_AFTER seconds imports the VPN again, once, and the check names it."""
     start = time.monotonic()
     wanted = {
-        (pe, host.prefix)
+        (pe, family, prefix)
         for source in vpn.hosts
         for host in vpn.hosts
+        for family, prefix in host.prefixes()
         for pe in pes[source.name]
         if pe not in pes[host.name]
     }
     while wanted:
-        wanted = {(pe, prefix) for pe, prefix in wanted if "encap seg6 " not in _route(lab, pe, prefix)}
+        wanted = {w for w in wanted if "encap seg6 " not in _route(lab, vpn, w[0], w[1], w[2])}
         waited = time.monotonic() - start
         if waited > timeout:
             return None
         if wanted and waited > REIMPORT_AFTER and not reimported:
-            reimported.extend(sorted({pe for pe, _ in wanted}))
+            reimported.extend(sorted({pe for pe, _, _ in wanted}))
             for pe in reimported:
-                _reimport(lab, pe, vpn.asn)
+                _reimport(lab, vpn, pe)
         if wanted:
             time.sleep(0.2)
     return round(time.monotonic() - start, 2)
 
 
-def _reimport(lab: Lab, router: str, asn: int) -> None:
-    commands = ["configure terminal", f"router bgp {asn}", "address-family ipv6 unicast", "no import vpn", "import vpn"]
-    in_ns(lab, router, *lab.frr.vtysh(lab.ns(router), *[word for c in commands for word in ("-c", c)]))
+def _reimport(lab: Lab, vpn: LabVpn, router: str) -> None:
+    instance = f"router bgp {vpn.asn}" + (f" vrf {vpn.vrf}" if vpn.vrf else "")
+    for family in vpn.families:
+        af = f"address-family {'ipv4' if family == 4 else 'ipv6'} unicast"
+        commands = ["configure terminal", instance, af, "no import vpn", "import vpn"]
+        in_ns(lab, router, *lab.frr.vtysh(lab.ns(router), *[word for c in commands for word in ("-c", c)]))
 
 
-def _route(lab: Lab, router: str, prefix: str) -> str:
-    return in_ns(lab, router, "ip", "-6", "route", "show", prefix).stdout
+def _route(lab: Lab, vpn: LabVpn, router: str, family: int, prefix: str) -> str:
+    table = ["vrf", vpn.vrf] if vpn.vrf else []
+    return in_ns(lab, router, "ip", f"-{family}", "route", "show", *table, prefix).stdout
 
 
-def _mesh_from(lab: Lab, source: LanHost, hosts: list[LanHost], pes: dict[str, set[str]]) -> list[Pair]:
-    targets = {h.ip: h for h in hosts if h.name != source.name}
-    result = in_ns(lab, source.name, "fping", "-6", "-q", "-c", str(PINGS), "-p", "50", *targets)
+def _mesh_from(lab: Lab, vpn: LabVpn, source: LanHost, pes: dict[str, set[str]]) -> list[Pair]:
     pairs = []
-    for line in result.stderr.splitlines():  # "addr : xmt/rcv/%loss = 5/5/0%, ..."
-        address, _, stats = line.partition(" : ")
-        target = targets.get(address.strip())
-        if target is None or "xmt/rcv" not in stats:
+    for family in vpn.families:
+        targets = {
+            address: h
+            for h in vpn.hosts
+            if h.name != source.name and (address := h.ip if family == 6 else h.ip_v4) is not None
+        }
+        if not targets or (source.ip if family == 6 else source.ip_v4) is None:
             continue
-        sent, received = (int(n) for n in stats.split("=")[1].split("/")[:2])
-        pairs.append(Pair(source.name, target.name, sent, received, _encapsulated(lab, source, target, pes)))
+        result = in_ns(lab, source.name, "fping", f"-{family}", "-q", "-c", str(PINGS), "-p", "50", *targets)
+        for line in result.stderr.splitlines():  # "addr : xmt/rcv/%loss = 5/5/0%, ..."
+            address, _, stats = line.partition(" : ")
+            target = targets.get(address.strip())
+            if target is None or "xmt/rcv" not in stats:
+                continue
+            sent, received = (int(n) for n in stats.split("=")[1].split("/")[:2])
+            encapsulated = _encapsulated(lab, vpn, source, target, family, pes)
+            pairs.append(Pair(source.name, target.name, sent, received, encapsulated, family))
     return pairs
 
 
-def _encapsulated(lab: Lab, source: LanHost, target: LanHost, pes: dict[str, set[str]]) -> bool | None:
+def _encapsulated(
+    lab: Lab, vpn: LabVpn, source: LanHost, target: LanHost, family: int, pes: dict[str, set[str]]
+) -> bool | None:
     if pes[source.name] & pes[target.name]:
         return None
-    return all("encap seg6 " in _route(lab, pe, target.prefix) for pe in pes[source.name])
+    prefix = target.prefix if family == 6 else target.prefix_v4
+    return all("encap seg6 " in _route(lab, vpn, pe, family, prefix or "") for pe in pes[source.name])
 
 
 def _flow(hosts: list[LanHost], pes: dict[str, set[str]]) -> tuple[LanHost, LanHost]:
     """The first two hosts each behind one PE, different ones (two towns' villages in Qingpu)."""
-    single = [h for h in hosts if len(pes[h.name]) == 1]
+    single = [h for h in hosts if len(pes[h.name]) == 1 and h.ip]
     for source in single:
         for target in single:
             if pes[source.name] != pes[target.name]:
@@ -189,7 +254,7 @@ def _flow(hosts: list[LanHost], pes: dict[str, set[str]]) -> tuple[LanHost, LanH
 
 def _paths(
     lab: Lab,
-    vpn: GlobalVpn,
+    vpn: LabVpn,
     links: list[PlannedLink],
     locators: dict[str, IPv6Network],
     source: LanHost,
@@ -199,7 +264,7 @@ def _paths(
     (source_pe,), (target_pe,) = pes[source.name], pes[target.name]
     routers = vpn.pes
     igp_links = [link for link in links if link.a.device in routers and link.b.device in routers]
-    trace = _Trace(lab, igp_links, locators[target_pe], source, target.ip, target_pe)
+    trace = _Trace(lab, igp_links, locators[target_pe], source, target.ip or "", target_pe)
     normal = trace.settled(None, _predicted(routers, igp_links, source_pe, target_pe, None))
     failed = _link_to_fail(igp_links, normal.measured)
     ends = lab.ends(failed)

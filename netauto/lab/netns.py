@@ -29,7 +29,7 @@ from pyroute2 import IPRoute, netns  # type: ignore[import-untyped]
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 
 from netauto.errors import NetautoError
-from netauto.lab.slice import GlobalVpn, LanHost
+from netauto.lab.slice import LabVpn, LanHost
 from netauto.plan.model import PlannedLink
 
 FRR_BIN = Path("/usr/lib/frr")
@@ -146,28 +146,31 @@ def up(
     name: str,
     state_dir: Path = STATE_DIR,
     frr: FrrInstall = HOST_FRR,
-    vpn: GlobalVpn | None = None,
+    vpns: list[LabVpn] | None = None,
     bridges: dict[str, list[str]] | None = None,
     strict: bool = False,
 ) -> Lab:
     """Build the namespaces and links, start FRR in each, load each router's rendered config.
 
-    `vpn` is the VPN carried in the global table: the lab wires its PE-CE sub-interfaces (this kernel
-    has no VLAN devices, measured: each sub-interface is a veth pair of its own, named as the plan
-    names it) and a host namespace on each of its LANs. `bridges` gives routers interfaces without a
-    far end (empty bridges, named as given: a scratch copy of a router's ports). `strict`: a config line
-    FRR refuses is an error. A failure halfway removes everything made so far before it is reported.
+    `vpns` are the VPNs the lab wires. One in a VRF: its PE-CE sub-interfaces are VLAN devices on the
+    uplinks, each LAN a VLAN device on the router's LAN port (a bridge) with a host namespace behind it,
+    and every VRF the routers' configs name a VRF device holding the interfaces the configs put in it.
+    One carried in the global table (for kernels without VLAN and VRF devices): each sub-interface is
+    a veth pair of its own, named as the plan names it, and a host namespace on each of its LANs.
+    `bridges` gives routers interfaces without a far end (empty bridges, named as given: a scratch copy
+    of a router's ports). `strict`: a config line FRR refuses is an error. A failure halfway removes
+    everything made so far before it is reported.
     """
     require_root()
     if not LAB_NAME.fullmatch(name):
         raise LabError(f"lab name {name!r}: use 1-20 lower-case letters, digits and dashes")
     down(name, state_dir)  # whatever is left of an earlier lab of this name
     namespaces = {device: f"{name}-{i:03d}" for i, device in enumerate(devices)}
-    hosts = vpn.hosts if vpn else []
+    hosts = [host for vpn in vpns or [] for host in vpn.hosts]
     host_namespaces = {h.name: f"{name}-{len(devices) + i:03d}" for i, h in enumerate(hosts)}
     lab = Lab(name, namespaces, root=_root(frr), hosts=host_namespaces)
     try:
-        _build(lab, links, configs, state_dir, vpn, bridges or {}, strict)
+        _build(lab, links, configs, state_dir, vpns or [], bridges or {}, strict)
     except NetlinkError as error:
         down(name, state_dir)
         raise LabError(f"lab {name}: the kernel refused a namespace or link: {error.args[-1]}") from None
@@ -182,11 +185,10 @@ def _build(
     links: list[PlannedLink],
     configs: Path,
     state_dir: Path,
-    vpn: GlobalVpn | None,
+    vpns: list[LabVpn],
     bridges: dict[str, list[str]],
     strict: bool,
 ) -> None:
-    attachments, hosts = (vpn.attachments, vpn.hosts) if vpn else ([], [])
     _save(lab, state_dir)
     for ns in lab.namespaces.values():
         _namespace(ns, lab.frr.srv6_interface)
@@ -195,10 +197,18 @@ def _build(
     for k, link in enumerate(links):
         ends = ((link.a.device, link.a.interface or f"eth{k}"), (link.b.device, link.b.interface or f"eth{k}"))
         lab.links.append(_veth(lab, f"nv{k}", ends))
-    for k, (pe, pe_if, ce, ce_if) in enumerate(attachments):
-        lab.attachments.append(_veth(lab, f"na{k}", ((pe, pe_if), (ce, ce_if))))
+    hosts = [host for vpn in vpns for host in vpn.hosts]
+    for vpn in vpns:
+        for pe, pe_if, ce, ce_if in vpn.attachments:
+            if vpn.vrf is None:
+                lab.attachments.append(_veth(lab, f"na{len(lab.attachments)}", ((pe, pe_if), (ce, ce_if))))
+            else:
+                _vlan(lab.ns(pe), pe_if, vpn.vlans[(pe, pe_if)])
+                _vlan(lab.ns(ce), ce_if, vpn.vlans[(ce, ce_if)])
+                lab.attachments.append((pe, pe_if, ce, ce_if))
     for k, host in enumerate(hosts):
         _host(lab, f"nh{k}", host)
+    vrfs = _vrf_devices(lab, configs) if any(vpn.vrf for vpn in vpns) else {}
     if lab.frr.root is not None and not os.path.ismount(lab.frr.root / "proc"):
         _run(["mount", "-t", "proc", "proc", str(lab.frr.root / "proc")])
     _each(lambda device, ns: _start_frr(lab.frr, ns, device), lab.namespaces)
@@ -220,39 +230,99 @@ def _build(
         _load_config(lab.frr, ns, configs / f"{device}.cfg", strict)
 
     _each(configure, lab.namespaces)
-    if vpn is not None:
-        _export_once_the_sid_is_allocated(lab, vpn)
+    _export_once_the_sids_are_allocated(lab, vpns, vrfs)
 
 
 SID_TIMEOUT = 30.0
 
 
-def _export_once_the_sid_is_allocated(lab: Lab, vpn: GlobalVpn) -> None:
-    """FRR 10.3 may export the global table to the VPN before the SID its routes need is installed
-    (measured here: routes exported without a SID, or no End.DT6 in the kernel, on about one router
-    in three; DESIGN §9). Once each router's SID is allocated, its export is applied again; the
-    config stays the rendered one."""
-    deadline = time.monotonic() + SID_TIMEOUT
-    for router in vpn.pes:
-        while not _global_sid(lab, router):
-            if time.monotonic() > deadline:
-                raise LabError(f"{router}: no SRv6 SID for VPN {vpn.id} within {SID_TIMEOUT:.0f} s")
-            time.sleep(0.2)
-        reexport = ["-c", "configure terminal", "-c", f"router bgp {vpn.asn}", "-c", "address-family ipv6 unicast"]
-        _run(lab.frr.vtysh(lab.ns(router), *reexport, "-c", "no export vpn", "-c", "export vpn"))
+def _export_once_the_sids_are_allocated(lab: Lab, vpns: list[LabVpn], vrfs: dict[str, set[str]]) -> None:
+    """FRR 10.3 may export a VRF to the VPN before the SID its routes need is installed (measured here
+    on the default VRF: routes exported without a SID, or no End.DT6 in the kernel, on about one router
+    in three; DESIGN §9). Once a router has every SID of its VPNs' VRFs, their export is applied again
+    (one vtysh per router, the routers at once); the config stays the rendered one."""
+    wanted: dict[str, list[tuple[LabVpn, str]]] = {}
+    for vpn in vpns:
+        for router in vpn.pes:
+            if vpn.vrf is None or vpn.vrf in vrfs.get(router, set()):
+                families = ("ipv4", "ipv6")[-len(vpn.families) :]
+                wanted.setdefault(router, []).extend((vpn, family) for family in families)
+
+    def reexport(router: str, ns: str) -> None:
+        deadline = time.monotonic() + SID_TIMEOUT
+        pending = list(wanted[router])
+        while pending:
+            sids = _vrf_sids(lab, router)
+            pending = [(vpn, family) for vpn, family in pending if not sids.get((vpn.vrf or "default", family))]
+            if pending and time.monotonic() > deadline:
+                vpn, family = pending[0]
+                raise LabError(f"{router}: no SRv6 SID for VPN {vpn.id} ({family}) within {SID_TIMEOUT:.0f} s")
+            if pending:
+                time.sleep(0.5)
+        commands = ["configure terminal"]
+        for vpn, family in wanted[router]:
+            instance = f"router bgp {vpn.asn}" + (f" vrf {vpn.vrf}" if vpn.vrf else "")
+            commands += [instance, f"address-family {family} unicast", "no export vpn", "export vpn", "exit", "exit"]
+        _run(lab.frr.vtysh(ns, *[word for command in commands for word in ("-c", command)]))
+
+    _each(reexport, {router: lab.ns(router) for router in wanted})
 
 
-def _global_sid(lab: Lab, router: str) -> str | None:
-    """The SID the default VRF exports its IPv6 routes with, once bgpd has it."""
-    text = vtysh(lab, router, "show bgp segment-routing srv6")
-    in_default = False
-    for line in text.splitlines():
+def _vrf_sids(lab: Lab, router: str) -> dict[tuple[str, str], str]:
+    """(VRF, family) -> the SID the VRF exports its routes of that family with, as bgpd has them."""
+    sids: dict[tuple[str, str], str] = {}
+    vrf = ""
+    keys = {"vpn_policy[AFI_IP].tovpn_sid:": "ipv4", "vpn_policy[AFI_IP6].tovpn_sid:": "ipv6"}
+    for line in vtysh(lab, router, "show bgp segment-routing srv6").splitlines():
         if line.startswith("- name:"):
-            in_default = line.split(":", 1)[1].strip() == "default"
-        elif in_default and "vpn_policy[AFI_IP6].tovpn_sid:" in line:
-            sid = line.split(":", 1)[1].strip()
-            return None if sid == "(null)" else sid
-    return None
+            vrf = line.split(":", 1)[1].strip()
+        for key, family in keys.items():
+            if key in line:
+                sid = line.split(":", 1)[1].strip()
+                if sid != "(null)":
+                    sids[(vrf, family)] = sid
+    return sids
+
+
+VRF_TABLES = 1001  # the first kernel table a router's VRF devices use
+VRF_IN_CONFIG = re.compile(r"^(?:vrf (\S+)|router bgp \d+ vrf (\S+))$", re.MULTILINE)
+INTERFACE_IN_VRF = re.compile(r"^interface (\S+) vrf (\S+)$", re.MULTILINE)
+
+
+def _vrf_devices(lab: Lab, configs: Path) -> dict[str, set[str]]:
+    """A VRF device for every VRF a router's config names, holding the interfaces the config puts in
+    it; FRR (zebra) finds them in the kernel. The VRFs of each router."""
+    vrfs: dict[str, set[str]] = {}
+    for device, ns in lab.namespaces.items():
+        text = (configs / f"{device}.cfg").read_text(encoding="utf-8")
+        names = sorted({a or b for a, b in VRF_IN_CONFIG.findall(text)})
+        vrfs[device] = set(names)
+        if not names:
+            continue
+        _run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.vrf.strict_mode=1"])  # for End.DT4
+        with IPRoute(netns=ns) as ipr:
+            for table, name in enumerate(names, start=VRF_TABLES):
+                ipr.link("add", ifname=name, kind="vrf", vrf_table=table)
+                ipr.link("set", index=ipr.link_lookup(ifname=name)[0], state="up")
+            for interface, vrf in INTERFACE_IN_VRF.findall(text):
+                found = ipr.link_lookup(ifname=interface)
+                if found:
+                    ipr.link("set", index=found[0], master=ipr.link_lookup(ifname=vrf)[0])
+    return vrfs
+
+
+def _vlan(ns: str, name: str, vlan: int) -> None:
+    """A VLAN device named as the plan names the sub-interface, on its port (`eth1.116` on `eth1`); a
+    port that no link made (a LAN port) is a bridge, so several hosts can hang off it."""
+    port = name.split(".")[0]
+    with IPRoute(netns=ns) as ipr:
+        if ipr.link_lookup(ifname=name):
+            return
+        if not ipr.link_lookup(ifname=port):
+            ipr.link("add", ifname=port, kind="bridge")
+            ipr.link("set", index=ipr.link_lookup(ifname=port)[0], state="up")
+        ipr.link("add", ifname=name, kind="vlan", link=ipr.link_lookup(ifname=port)[0], vlan_id=vlan)
+        ipr.link("set", index=ipr.link_lookup(ifname=name)[0], state="up")
 
 
 PARALLEL_ROUTERS = 8  # routers started or configured at once (each step waits on FRR's processes)
@@ -312,12 +382,27 @@ def _veth(lab: Lab, temp: str, ends: tuple[tuple[str, str], tuple[str, str]]) ->
 
 
 def _host(lab: Lab, temp: str, host: LanHost) -> None:
-    """A host namespace on a router's LAN: address, default route to the router's LAN address."""
+    """A host namespace on a router's LAN: addresses, default routes to the router's LAN addresses. On
+    a VLAN: the router's LAN port is a bridge with the VLAN device on it, the host tags the VLAN too."""
     ns = lab.hosts[host.name]
     _namespace(ns, None)
-    _veth(lab, temp, ((host.device, host.interface), (host.name, "eth0")))
-    _run(["ip", "-n", ns, "-6", "address", "add", host.address, "dev", "eth0", "nodad"])
-    _run(["ip", "-n", ns, "-6", "route", "add", "default", "via", host.gateway, "dev", "eth0"])
+    interface = "eth0"
+    if host.vlan is None:
+        _veth(lab, temp, ((host.device, host.interface), (host.name, interface)))
+    else:
+        port = host.interface.split(".")[0]
+        _vlan(lab.ns(host.device), host.interface, host.vlan)
+        _veth(lab, temp, ((host.device, temp), (host.name, interface)))
+        with IPRoute(netns=lab.ns(host.device)) as ipr:
+            ipr.link("set", index=ipr.link_lookup(ifname=temp)[0], master=ipr.link_lookup(ifname=port)[0])
+        _vlan(ns, f"{interface}.{host.vlan}", host.vlan)
+        interface = f"{interface}.{host.vlan}"
+    if host.address and host.gateway:
+        _run(["ip", "-n", ns, "-6", "address", "add", host.address, "dev", interface, "nodad"])
+        _run(["ip", "-n", ns, "-6", "route", "add", "default", "via", host.gateway, "dev", interface])
+    if host.address_v4 and host.gateway_v4:
+        _run(["ip", "-n", ns, "address", "add", host.address_v4, "dev", interface])
+        _run(["ip", "-n", ns, "route", "add", "default", "via", host.gateway_v4, "dev", interface])
 
 
 def _start_frr(frr: FrrInstall, ns: str, hostname: str) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from netauto.model.checks import IGP_ROLES
-from netauto.model.schema import Inventory, Vpn
+from netauto.model.schema import Inventory
 from netauto.plan.model import Plan, PlannedLink
 from netauto.platforms import get_platform
 
@@ -40,20 +40,8 @@ def frr_variant(inv: Inventory, lab_frr: LabFrr = FRR8) -> Inventory:
     if lab_frr.transport != "srv6":
         update["srv6"] = None
     network = inv.network.model_copy(update=update)
-    vpns = inv.vpns
-    if not get_platform(lab_frr.platform).features.get("vrf_forwarding", True):
-        vpns = _one_vpn_in_the_global_table(inv.vpns)
-    changes = {"site_classes": classes, "sites": sites, "devices": devices, "network": network, "vpns": vpns}
+    changes = {"site_classes": classes, "sites": sites, "devices": devices, "network": network}
     return inv.model_copy(update=changes)
-
-
-def _one_vpn_in_the_global_table(vpns: list[Vpn]) -> list[Vpn]:
-    """Routers without VRF devices forward one VPN, in their default VRF: the inventory's choice, or the
-    first VPN with IPv6 prefixes that sites join (Qingpu: the public network zone of the data plane)."""
-    if any(vpn.global_table for vpn in vpns):
-        return vpns
-    chosen = next((vpn.id for vpn in vpns if vpn.attach and any(p.version == 6 for p in vpn.prefixes)), None)
-    return [vpn.model_copy(update={"global_table": True}) if vpn.id == chosen else vpn for vpn in vpns]
 
 
 @dataclass(frozen=True)
@@ -86,32 +74,65 @@ def slice_links(plan: Plan, devices: list[str]) -> list[PlannedLink]:
 
 @dataclass(frozen=True)
 class LanHost:
-    """A host on a LAN of the global-table VPN: its own namespace behind `device`'s LAN interface."""
+    """A host on a LAN of a VPN: its own namespace behind `device`'s LAN interface. In a VRF, each
+    family the LAN has; in the global table IPv6 only (End.DT4 needs a VRF device)."""
 
     name: str
     device: str
     interface: str  # the router's LAN interface (the plan's sub-interface name)
-    address: str  # the host's IPv6 address with the LAN's length (the LAN's second address)
-    gateway: str  # the router's address on the LAN (the first)
-    prefix: str  # the LAN
+    address: str | None  # the host's IPv6 address with the LAN's length (the LAN's second address)
+    gateway: str | None  # the router's IPv6 address on the LAN (the first)
+    prefix: str | None  # the IPv6 LAN
+    vrf: str | None = None  # the router's VRF of the LAN (None: the global table)
+    vlan: int | None = None  # the LAN's VLAN: a VLAN device on the router's LAN port (None: a port of its own)
+    address_v4: str | None = None
+    gateway_v4: str | None = None
+    prefix_v4: str | None = None
 
     @property
-    def ip(self) -> str:
-        return self.address.split("/")[0]
+    def ip(self) -> str | None:
+        return self.address.split("/")[0] if self.address else None
+
+    @property
+    def ip_v4(self) -> str | None:
+        return self.address_v4.split("/")[0] if self.address_v4 else None
+
+    def prefixes(self) -> list[tuple[int, str]]:
+        """(IP version, LAN prefix) of each family the host has."""
+        return [(6, p) for p in (self.prefix,) if p] + [(4, p) for p in (self.prefix_v4,) if p]
 
 
 @dataclass(frozen=True)
-class GlobalVpn:
-    """The VPN a lab without VRF devices forwards, in the default VRF: what the lab wires for it."""
+class LabVpn:
+    """A VPN the lab wires and measures: in a VRF of its own on every router (`vrf`), or, for routers
+    without VRF devices, in the default VRF (`vrf` None: the global table)."""
 
     id: str
     asn: int
     pes: list[str]  # the slice's IS-IS routers: each exports the VPN (templates/frr/vrfs.j2)
     attachments: list[tuple[str, str, str, str]]  # PE-CE sub-interfaces: (pe, pe_if, ce, ce_if)
     hosts: list[LanHost]
+    vrf: str | None = None
+    vlans: dict[tuple[str, str], int] = field(default_factory=dict)  # (router, sub-interface) -> VLAN
+
+    @property
+    def families(self) -> tuple[int, ...]:
+        return (4, 6) if self.vrf else (6,)
 
 
-def global_vpn(inv: Inventory, plan: Plan, devices: list[str]) -> GlobalVpn | None:
+def lab_vpns(inv: Inventory, plan: Plan, devices: list[str]) -> list[LabVpn]:
+    """The VPNs the lab wires inside the slice: the global-table one where the inventory has it (routers
+    without VRF devices), else, over SRv6, every VPN with a LAN inside the slice, each in its VRF."""
+    carried = global_vpn(inv, plan, devices)
+    if carried is not None:
+        return [carried]
+    if inv.network.transport != "srv6":  # the lab's routers carry VPNs between PEs only over SRv6
+        return []
+    vpns = [_named_vpn(plan, vpn.id, devices) for vpn in inv.vpns]
+    return [vpn for vpn in vpns if vpn.hosts]  # one host: no pair to measure, but isolation from the rest
+
+
+def global_vpn(inv: Inventory, plan: Plan, devices: list[str]) -> LabVpn | None:
     """The global-table VPN inside the slice, or None when the inventory has none."""
     vpn = next((vpn.id for vpn in inv.vpns if vpn.global_table), None)
     if vpn is None:
@@ -123,18 +144,48 @@ def global_vpn(inv: Inventory, plan: Plan, devices: list[str]) -> GlobalVpn | No
         if a.vpn == vpn and a.pe_device in inside and a.ce_device in inside and a.pe_interface and a.ce_interface
     ]
     pes = sorted(d.name for d in plan.devices if d.name in inside and d.role in IGP_ROLES)
-    return GlobalVpn(vpn, plan.asn, pes, attachments, _lan_hosts(plan, vpn, inside))
+    return LabVpn(vpn, plan.asn, pes, attachments, _lan_hosts(plan, vpn, inside))
 
 
-def _lan_hosts(plan: Plan, vpn: str, inside: set[str]) -> list[LanHost]:
-    """A host on every IPv6 LAN of the VPN inside the slice (IPv6: what SRv6 carries for a global
-    table, End.DT6; End.DT4 needs a VRF device)."""
+def _named_vpn(plan: Plan, vpn: str, devices: list[str]) -> LabVpn:
+    """A VPN in its VRF: PE-CE sub-interfaces as VLAN devices on the uplinks, LAN hosts dual-stack."""
+    inside = set(devices)
+    chosen = [
+        a
+        for a in plan.attachments
+        if a.vpn == vpn and a.pe_device in inside and a.ce_device in inside and a.pe_interface and a.ce_interface
+    ]
+    attachments = [(a.pe_device, a.pe_interface or "", a.ce_device, a.ce_interface or "") for a in chosen]
+    vlans = {(a.pe_device, a.pe_interface or ""): a.vlan for a in chosen}
+    vlans |= {(a.ce_device, a.ce_interface or ""): a.vlan for a in chosen}
+    pes = sorted(d.name for d in plan.devices if d.name in inside and d.role in IGP_ROLES)
+    platform = next(d.platform for d in plan.devices if d.name in inside and d.platform)
+    vrf = get_platform(platform).vrf_name(vpn)  # as the routers' configs name it
+    hosts = _lan_hosts(plan, vpn, inside, vrf=vrf)
+    return LabVpn(vpn, plan.asn, pes, attachments, hosts, vrf=vrf, vlans=vlans)
+
+
+def _lan_hosts(plan: Plan, vpn: str, inside: set[str], vrf: str | None = None) -> list[LanHost]:
+    """A host on every LAN of the VPN inside the slice: dual-stack in a VRF; in the global table only
+    on IPv6 LANs, IPv6 only (End.DT4 needs a VRF device)."""
     hosts = []
     for lan in sorted(plan.lans, key=lambda lan: lan.device):
-        prefix = lan.prefix_v6
-        if lan.vpn != vpn or lan.device not in inside or prefix is None or lan.interface is None:
+        v6, v4 = lan.prefix_v6, lan.prefix_v4 if vrf is not None else None
+        if lan.vpn != vpn or lan.device not in inside or lan.interface is None or (v6 or v4) is None:
             continue
-        gateway, host = prefix.network_address + 1, prefix.network_address + 2
-        address = f"{host}/{prefix.prefixlen}"
-        hosts.append(LanHost(f"{lan.device}-host", lan.device, lan.interface, address, str(gateway), str(prefix)))
+        hosts.append(
+            LanHost(
+                f"{lan.device}-host" if vrf is None else f"{lan.device}-{lan.vlan}",
+                lan.device,
+                lan.interface,
+                f"{v6.network_address + 2}/{v6.prefixlen}" if v6 else None,
+                str(v6.network_address + 1) if v6 else None,
+                str(v6) if v6 else None,
+                vrf=vrf,
+                vlan=lan.vlan if vrf is not None else None,
+                address_v4=f"{v4.network_address + 2}/{v4.prefixlen}" if v4 else None,
+                gateway_v4=str(v4.network_address + 1) if v4 else None,
+                prefix_v4=str(v4) if v4 else None,
+            )
+        )
     return hosts

@@ -2,8 +2,9 @@
 every link of the slice: fail it, compare who still reaches whom with the analysis' prediction.
 
 Only the IS-IS speakers (core, pe, border) carry loopbacks in the global table; CEs reach the network
-through VRFs, whose data plane this kernel cannot run (no VRF devices). On FRR 10.3 the one VPN carried
-in the global table is measured end to end instead (netauto/lab/l3vpn.py).
+through VRFs. On FRR 10.3 every VPN with a LAN in the slice is measured end to end in its VRF, IPv4 and
+IPv6, and the VPNs' isolation from each other (netauto/lab/l3vpn.py); on FRR 8.4 without VRF devices,
+the one VPN carried in the global table.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Any
 
 from netauto.analyze.connectivity import reachable
 from netauto.analyze.graph import Edge, adjacency
-from netauto.lab import l3vpn, nft, srv6
-from netauto.lab.l3vpn import VpnCheck
+from netauto.lab import kernel, l3vpn, nft, srv6
+from netauto.lab.l3vpn import Isolation, VpnCheck
 from netauto.lab.netns import Lab, in_ns, set_link, vtysh
-from netauto.lab.slice import GlobalVpn
+from netauto.lab.slice import LabVpn
 from netauto.lab.srv6 import Srv6Demo
 from netauto.model.checks import IGP_ROLES
 from netauto.plan.model import Plan, PlannedLink
@@ -98,11 +99,13 @@ class Verification:
     checks: list[Check]
     srv6: Srv6Demo | None
     sweep: list[FailureRow]
-    vpn: VpnCheck | None = None
+    vpns: list[VpnCheck] = field(default_factory=list)
+    isolation: list[Isolation] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        demos_ok = (self.srv6 is None or self.srv6.ok) and (self.vpn is None or self.vpn.ok)
+        demos_ok = (self.srv6 is None or self.srv6.ok) and all(v.ok for v in self.vpns)
+        demos_ok = demos_ok and all(i.ok for i in self.isolation)
         return all(c.ok for c in self.checks) and demos_ok and all(row.agree for row in self.sweep)
 
     def as_dict(self) -> dict[str, Any]:
@@ -111,7 +114,8 @@ class Verification:
             "converged_seconds": round(self.converged_seconds, 2),
             "checks": [{**asdict(c), "ok": c.ok} for c in self.checks],
             "srv6": self.srv6.as_dict() if self.srv6 else None,
-            "vpn": self.vpn.as_dict() if self.vpn else None,
+            "vpns": [vpn.as_dict() for vpn in self.vpns],
+            "isolation": [{**asdict(i), "ok": i.ok} for i in self.isolation],
             "sweep": [asdict(row) for row in self.sweep],
         }
 
@@ -212,7 +216,7 @@ def verify(
     timeout: float = 60.0,
     failure_timeout: float = 8.0,
     sweep: bool = True,
-    vpn: GlobalVpn | None = None,
+    vpns: list[LabVpn] | None = None,
 ) -> Verification:
     converged = wait_converged(lab, exp, timeout)
     wait_sessions(lab, exp, timeout)
@@ -227,12 +231,18 @@ def verify(
             checks.append(Check(router, "locators", others, sorted(learned_locators(lab, router, exp))))
             own = [str(exp.locators[router])]
             checks.append(Check(router, "end-sid", own, installed_end_sid(lab, router, exp)))
-    demo = srv6.run(lab, exp.igp, {r: exp.loopbacks[r][1] for r in exp.igp}, exp.locators)
-    vpn_check = l3vpn.run(lab, vpn, exp.links, exp.locators) if vpn and vpn.hosts and exp.locators else None
-    if vpn_check is not None:
+    # the SRv6 path needs seg6local: on a kernel without it (FRR 8.4 on these hosts) there is none to show
+    has_srv6 = not kernel.missing((kernel.BY_ID["srv6"],))
+    demo = srv6.run(lab, exp.igp, {r: exp.loopbacks[r][1] for r in exp.igp}, exp.locators) if has_srv6 else None
+    wired = [vpn for vpn in vpns or [] if vpn.hosts] if exp.locators else []
+    measured = [vpn for vpn in wired if len(vpn.hosts) > 1]  # a VPN with one host: isolation only
+    traced = next((vpn.id for vpn in measured if sum(1 for h in vpn.hosts if h.ip) > 1), None)  # an IPv6 flow
+    vpn_checks = [l3vpn.run(lab, vpn, exp.links, exp.locators, trace=vpn.id == traced) for vpn in measured]
+    isolated = l3vpn.isolation(lab, wired)
+    if vpn_checks:
         wait_converged(lab, exp, timeout)  # the traced flow silenced a link, then restored it
     rows = [_fail_one(lab, exp, link, failure_timeout) for link in exp.links] if sweep else []
-    return Verification(converged, checks, demo, rows, vpn_check)
+    return Verification(converged, checks, demo, rows, vpn_checks, isolated)
 
 
 def _fail_one(lab: Lab, exp: Expected, link: PlannedLink, timeout: float) -> FailureRow:
