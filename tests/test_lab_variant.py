@@ -14,6 +14,7 @@ import pytest
 from conftest import QINGPU, TESTS
 from netauto.lab.slice import FRR10, SliceSpec, frr_variant, global_vpn, lab_vpns, select
 from netauto.pipeline import PlanResult, build_plan
+from netauto.plan.migration import as_deployed, inventory_states
 from netauto.render.engine import render_all
 from netauto.secrets import load_secrets
 
@@ -68,9 +69,12 @@ def test_pe_and_ce_put_each_vpn_sub_interface_in_its_vrf(frr10_configs: Path) ->
 
 
 def test_the_lab_wires_every_vpn_with_a_lan_inside_the_slice(frr10_plan: PlanResult) -> None:
-    plan = frr10_plan.plan
-    devices = select(plan, SliceSpec())
-    vpns = lab_vpns(frr10_plan.inventory, plan, devices)
+    devices = select(frr10_plan.plan, SliceSpec())
+    vpns = lab_vpns(frr10_plan.inventory, frr10_plan.plan, devices)
+    # as the routers are configured: no LAN of a dedicated network not yet moved in
+    plan = as_deployed(frr10_plan.plan, frr10_plan.inventory, inventory_states(frr10_plan.inventory))
+    assert any(lan.vpn.startswith("dept-") for lan in frr10_plan.plan.lans if lan.device in devices)
+    assert not any(lan.vpn.startswith("dept-") for lan in plan.lans if lan.device in devices)
     with_lans = sorted({lan.vpn for lan in plan.lans if lan.device in devices})
     assert sorted(v.id for v in vpns) == with_lans and {"public-data", "public-video"} <= set(with_lans)
     for vpn in vpns:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from netauto.model.checks import IGP_ROLES
 from netauto.model.schema import Inventory
+from netauto.plan.migration import as_deployed, inventory_states
 from netauto.plan.model import Plan, PlannedLink
 from netauto.platforms import get_platform
 
@@ -128,7 +129,8 @@ def lab_vpns(inv: Inventory, plan: Plan, devices: list[str]) -> list[LabVpn]:
         return [carried]
     if inv.network.transport != "srv6":  # the lab's routers carry VPNs between PEs only over SRv6
         return []
-    vpns = [_named_vpn(plan, vpn.id, devices) for vpn in inv.vpns]
+    deployed = as_deployed(plan, inv, inventory_states(inv))  # as rendered: no LAN of a network not yet moved in
+    vpns = [_named_vpn(deployed, vpn.id, devices) for vpn in inv.vpns]
     return [vpn for vpn in vpns if vpn.hosts]  # one host: no pair to measure, but isolation from the rest
 
 
