@@ -74,7 +74,14 @@ def main() -> int:
     print(
         f"agreement with the analysis: {agree} of {len(verification.sweep)} failures; "
         f"checks {sum(c.ok for c in verification.checks)} of {len(verification.checks)}; "
-        f"SRv6 path {'ok' if verification.srv6 and verification.srv6.ok else 'NOT OK'}"
+        "SRv6 path "
+        + (
+            "not shown (this kernel has no SRv6)"
+            if verification.srv6 is None
+            else "ok"
+            if verification.srv6.ok
+            else "NOT OK"
+        )
     )
     return 0 if verification.ok else 1
 
