@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
+from netmiko import ConnectHandler
 from test_lab_netns import _leftovers
 
 from conftest import QINGPU, TESTS, run_netauto, unavailable
@@ -23,7 +25,7 @@ from netauto.lab import kernel, vm
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
 LAB = "nt-vm"
-SLICE = ("--towns", "1", "--villages", "1", "--bureaus", "0")
+SLICE = ("--towns", "1", "--villages", "1", "--bureaus", "0", "--ssh")
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +76,34 @@ def test_exec_and_verify_from_the_host_reach_the_routers_in_the_vm(vm_lab: Path)
     checks = json.loads(verified.stdout)["checks"]
     assert {c["what"] for c in checks} == {"isis", "bgp", "loopbacks"}
     assert [c for c in checks if not c["ok"]] == []
+
+
+def test_the_routers_in_the_vm_answer_ssh_from_the_host(vm_lab: Path) -> None:
+    folder = vm_lab / "build" / "labs" / LAB / "ssh"
+    hosts = yaml.safe_load((folder / "hosts-host.yaml").read_text(encoding="utf-8"))
+    assert len(hosts) == 6 and {entry["hostname"] for entry in hosts.values()} == {"127.0.0.1"}
+    for device in ("core-a-cr1", "baihe-v01-ce1"):
+        connection = ConnectHandler(
+            device_type="cisco_ios",
+            host="127.0.0.1",
+            port=hosts[device]["port"],
+            username="root",
+            use_keys=True,
+            key_file=str(folder / "client_ed25519"),
+            allow_agent=False,
+            ssh_strict=True,  # the router's own host key, from the lab's known_hosts
+            system_host_keys=False,
+            alt_host_keys=True,
+            alt_key_file=str(folder / "known_hosts-host"),
+            conn_timeout=60,
+            banner_timeout=60,
+            auth_timeout=60,
+        )
+        try:
+            assert connection.find_prompt() == f"{device}#"
+            assert "FRRouting" in connection.send_command("show version", read_timeout=120)
+        finally:
+            connection.disconnect()
 
 
 def test_a_killed_vm_leaves_nothing_behind_and_down_says_so(vm_lab: Path) -> None:

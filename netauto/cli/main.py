@@ -510,7 +510,7 @@ def lab_up(
         _containerlab_deploy(path, name, spec, secrets_file, folder, frr_version)
         return
     if choice.engine == "vm":
-        _lab_up_in_vm(name, choice.lacking, vm_memory, vm_cpus)
+        _lab_up_in_vm(name, choice.lacking, vm_memory, vm_cpus, folder / "ssh" if with_ssh else None)
     if choice.lacking:
         stderr.print(
             f"Warning: this kernel lacks {', '.join(choice.lacking)}: the lab cannot show them here (--engine vm can)",
@@ -518,14 +518,14 @@ def lab_up(
             highlight=False,
         )
     from netauto.lab import netns
-    from netauto.lab.slice import global_vpn
+    from netauto.lab.slice import lab_vpns
 
     run_guarded(netns.require_root)
     _lab_frr(frr_version)
     result, devices, links = _lab_slice(path, frr_version, spec, secrets_file, folder / "configs")
     frr = run_guarded(lambda: _frr_install(frr_version))
-    vpn = global_vpn(result.inventory, result.plan, devices)
-    lab = run_guarded(lambda: netns.up(devices, links, folder / "configs", name, frr=frr, vpn=vpn))
+    vpns = lab_vpns(result.inventory, result.plan, devices)
+    lab = run_guarded(lambda: netns.up(devices, links, folder / "configs", name, frr=frr, vpns=vpns))
     meta = {"inventory": str(path), "spec": vars(spec), "frr_version": frr_version}
     (folder / "lab.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
     summary = f"lab {name}: {len(lab.namespaces)} FRR routers, {len(lab.links)} links up"
@@ -539,20 +539,26 @@ def lab_up(
             run_guarded(lambda: ssh.down(name, folder / "ssh"))
             raise
         summary += f"; SSH to each router's vtysh: {reach.hosts_file}, {reach.known_hosts}, key {reach.client_key}"
-    if vpn is not None:
-        summary += f"; VPN {vpn.id} in the global table: {len(vpn.attachments)} PE-CE links, {len(vpn.hosts)} LAN hosts"
+    for vpn in vpns:
+        where = f"VRF {vpn.vrf}" if vpn.vrf else "the global table"
+        summary += f"; VPN {vpn.id} in {where}: {len(vpn.attachments)} PE-CE links, {len(vpn.hosts)} LAN hosts"
     stdout.print(summary, markup=False)
 
 
-def _lab_up_in_vm(name: str, lacking: tuple[str, ...], memory_mb: int, cpus: int) -> None:
-    """Boot the lab VM (or reuse it) and bring the lab up inside it with the netns engine."""
+def _lab_up_in_vm(name: str, lacking: tuple[str, ...], memory_mb: int, cpus: int, ssh: Path | None) -> None:
+    """Boot the lab VM (or reuse it) and bring the lab up inside it with the netns engine; with `ssh`
+    (the lab's SSH folder), the routers' sshd reachable from here too."""
     from netauto.lab import engines, vm
 
     if lacking:
         stderr.print(f"this kernel lacks {', '.join(lacking)}: the lab runs in the VM", markup=False)
     machine = _vm_start(vm.DEFAULT_VM, memory_mb, cpus)
     run_guarded(lambda: engines.remember_vm(name, machine.name))
-    raise typer.Exit(engines.forward(machine, [*sys.argv[1:], "--engine", "netns"]))
+    code = engines.forward(machine, [*sys.argv[1:], "--engine", "netns"])
+    if code == 0 and ssh is not None:
+        hosts, known = run_guarded(lambda: engines.expose_ssh(machine, ssh))
+        stdout.print(f"lab {name}: SSH to each router from this host: {hosts}, {known}", markup=False)
+    raise typer.Exit(code)
 
 
 def _vm_start(vm_name: str, memory_mb: int, cpus: int):  # type: ignore[no-untyped-def]
@@ -695,7 +701,7 @@ def lab_verify(
     """Adjacencies, BGP sessions, loopbacks as planned, one SRv6 path; then fail every link and compare
     who reaches whom with the analysis."""
     from netauto.lab import netns
-    from netauto.lab.slice import global_vpn, select, slice_links
+    from netauto.lab.slice import lab_vpns, select, slice_links
     from netauto.lab.verify import expected, verify
 
     _forward_to_vm_if_there(name)
@@ -708,8 +714,8 @@ def lab_verify(
     result = _lab_plan(Path(meta["inventory"]), meta.get("frr_version", "8"))
     devices = select(result.plan, SliceSpec(**meta["spec"]))
     planned = expected(result.plan, devices, slice_links(result.plan, devices))
-    vpn = global_vpn(result.inventory, result.plan, devices)
-    verification = run_guarded(lambda: verify(lab, planned, sweep=sweep, vpn=vpn))
+    vpns = lab_vpns(result.inventory, result.plan, devices)
+    verification = run_guarded(lambda: verify(lab, planned, sweep=sweep, vpns=vpns))
     if as_json:
         sys.stdout.write(json.dumps(verification.as_dict(), indent=2) + "\n")
     else:

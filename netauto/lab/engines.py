@@ -86,3 +86,43 @@ def guest_namespaces(machine: vm.Vm) -> list[str]:
     """The network namespaces inside the VM (none: no lab runs there any more)."""
     listed = vm.run(machine, ["ip", "netns", "list"], capture=True)
     return [line.split()[0] for line in listed.stdout.splitlines() if line.strip()]
+
+
+GUEST_SSH_PORTS = 20000  # guest port 20000 + k leads to the k-th router's sshd (DNAT in the guest)
+NFT_TABLE = "netauto_vm_ssh"
+NFT = "/usr/sbin/nft"  # Debian package nftables (./dev test installs it); sshd's PATH in the guest has no sbin
+
+
+def expose_ssh(machine: vm.Vm, folder: Path) -> tuple[Path, Path]:
+    """Make the routers' sshd of a lab in the VM reachable from the host, as the lab reaches them in
+    the VM: a port on the host's 127.0.0.1 per router, forwarded by QEMU to the guest, where nftables
+    sends it on to the router's management address (and masquerades it, so the answer comes back).
+    Writes hosts-host.yaml and known_hosts-host beside the guest's hosts.yaml; returns both."""
+    import yaml
+
+    hosts = yaml.safe_load((folder / "hosts.yaml").read_text(encoding="utf-8"))
+    rules = [f"add table ip {NFT_TABLE}", f"flush table ip {NFT_TABLE}"]
+    rules += [f"add chain ip {NFT_TABLE} pre {{ type nat hook prerouting priority -100 ; }}"]
+    rules += [f"add chain ip {NFT_TABLE} post {{ type nat hook postrouting priority 100 ; }}"]
+    reach: dict[str, dict[str, object]] = {}
+    for k, (device, entry) in enumerate(sorted(hosts.items())):
+        guest_port, address = GUEST_SSH_PORTS + k, entry["hostname"]
+        rules.append(
+            f"add rule ip {NFT_TABLE} pre iifname eth0 tcp dport {guest_port} dnat to {address}:{entry['port']}"
+        )
+        rules.append(f"add rule ip {NFT_TABLE} post ip daddr {address} tcp dport {entry['port']} masquerade")
+        reach[device] = {"hostname": "127.0.0.1", "port": vm.forward_port(machine, guest_port)}
+    ruleset = folder / "vm-forwarding.nft"  # the folder is shared with the guest
+    ruleset.write_text("\n".join(rules) + "\n", encoding="utf-8")
+    applied = vm.run(machine, [NFT, "-f", str(ruleset.resolve())], capture=True)
+    if applied.returncode != 0:
+        raise LabError(f"nftables in the VM refused the forwarding to the routers: {applied.stderr.strip()}")
+    hosts_file, known_hosts = folder / "hosts-host.yaml", folder / "known_hosts-host"
+    hosts_file.write_text(yaml.safe_dump(reach, sort_keys=True), encoding="utf-8")
+    keys = {}
+    for line in (folder / "known_hosts").read_text(encoding="utf-8").splitlines():
+        address, _, key = line.partition(" ")
+        keys[address] = key
+    lines = [f"[127.0.0.1]:{reach[d]['port']} {keys[hosts[d]['hostname']]}\n" for d in sorted(reach)]
+    known_hosts.write_text("".join(lines), encoding="utf-8")
+    return hosts_file, known_hosts

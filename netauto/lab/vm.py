@@ -47,6 +47,7 @@ BOOT_TIMEOUT = 180.0
 KVM_PROBE_TIMEOUT = 20.0
 GUEST_ADDRESS = "10.0.2.15"  # QEMU user-mode network: the guest's address, the gateway is .2
 MARKER = "netauto-vm: ready"
+NETDEV = "net0"  # the guest's user-mode network, where ports are forwarded (QEMU monitor: hostfwd_add)
 ENV_PASSED = ("CI", "TERM", "LANG", "COLUMNS", "PYTEST_ADDOPTS")  # and every NETAUTO_* variable
 
 # The modules the guest loads at boot: the 9p root and the network card first, then what the lab
@@ -361,8 +362,10 @@ def _qemu_command(assets: Assets, folder: Path, port: int, memory_mb: int, cpus:
         "local,id=hostroot,path=/,security_model=passthrough,multidevs=remap",
         "-device",
         "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot",
-        "-nic",
-        f"user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{port}-:22",
+        "-netdev",
+        f"user,id={NETDEV},hostfwd=tcp:127.0.0.1:{port}-:22",
+        "-device",
+        f"virtio-net-pci,netdev={NETDEV}",
     ]
 
 
@@ -389,12 +392,33 @@ def _wait_for_channel(vm: Vm) -> None:
     while time.monotonic() < deadline:
         if not _alive(vm.pid):
             raise VmError(f"the VM stopped while booting; its console: {_console_tail(vm.folder)}")
-        probe = subprocess.run([*ssh_command(vm), "true"], capture_output=True, timeout=60)
-        if probe.returncode == 0:
+        if _quiet([*ssh_command(vm), "true"]) == 0:
+            _open_master(vm)
             (vm.folder / "ready").touch()
             return
         time.sleep(1.0)
     raise VmError(f"the VM's sshd did not answer within {BOOT_TIMEOUT:.0f} s; its console: {_console_tail(vm.folder)}")
+
+
+def _open_master(vm: Vm) -> None:
+    """One SSH connection kept open in the background for every later command to share; no pipes to
+    it (a background master holding a caller's pipe makes the caller wait for ever)."""
+    _quiet([*ssh_command(vm, master=True)[:-1], "-f", "-N", "root@127.0.0.1"])
+
+
+def _close_master(folder: Path) -> None:
+    control = folder / "ssh-control"
+    if control.exists():
+        _quiet(["ssh", "-q", "-o", f"ControlPath={control}", "-O", "exit", "root@127.0.0.1"])
+
+
+def _quiet(command: list[str], timeout: float = 60) -> int:
+    """Run an SSH command without pipes; its exit code (255 when it did not finish in time)."""
+    null = subprocess.DEVNULL
+    try:
+        return subprocess.run(command, stdin=null, stdout=null, stderr=null, timeout=timeout).returncode
+    except subprocess.TimeoutExpired:
+        return 255
 
 
 def _console_tail(folder: Path, lines: int = 8) -> str:
@@ -427,6 +451,7 @@ def stop(name: str = DEFAULT_VM) -> bool:
         pid = int((folder / "pid").read_text().strip())
     except (OSError, ValueError):
         pid = 0
+    _close_master(folder)
     if pid and _alive(pid) and _is_qemu(pid):
         was_running = True
         os.kill(pid, signal.SIGTERM)
@@ -460,7 +485,9 @@ def _is_qemu(pid: int) -> bool:
 # --- the channel ------------------------------------------------------------------------------------
 
 
-def ssh_command(vm: Vm) -> list[str]:
+def ssh_command(vm: Vm, master: bool = False) -> list[str]:
+    """The SSH command to the guest; `master`: the one that opens the shared connection."""
+    sharing = ["ControlMaster=yes", "ControlPersist=yes"] if master else ["ControlMaster=no"]
     return [
         "ssh",
         "-q",
@@ -480,14 +507,11 @@ def ssh_command(vm: Vm) -> list[str]:
         "ConnectTimeout=10",
         "-o",
         "ServerAliveInterval=15",
-        # one connection, kept for 10 minutes and shared by every command: under TCG each new SSH
-        # connection costs about 8 s of sshd start-up and key exchange (measured), a shared one 0.3 s
-        "-o",
-        "ControlMaster=auto",
+        # through the connection the boot opened (_open_master), when it is still there: under TCG a
+        # new SSH connection costs about 3 s of key exchange more than a shared one (measured)
+        *[word for option in sharing for word in ("-o", option)],
         "-o",
         f"ControlPath={vm.folder / 'ssh-control'}",
-        "-o",
-        "ControlPersist=600",
         "root@127.0.0.1",
     ]
 
@@ -506,6 +530,37 @@ def run(
     """Run a command inside the VM, in the same folder, with the caller's NETAUTO_*/CI environment."""
     line = guest_command(argv, cwd, dict(os.environ))
     return subprocess.run([*ssh_command(vm), line], text=True, capture_output=capture)
+
+
+def forward_port(vm: Vm, guest_port: int) -> int:
+    """A port on the host's 127.0.0.1 forwarded to the guest's `guest_port` (QEMU's user network); the
+    host port."""
+    port = _free_port()
+    answer = monitor(vm, f"hostfwd_add {NETDEV} tcp:127.0.0.1:{port}-:{guest_port}")
+    if "could not" in answer.lower() or "error" in answer.lower():
+        raise VmError(f"QEMU did not forward port {port} to the guest's {guest_port}: {answer.strip()}")
+    return port
+
+
+def monitor(vm: Vm, command: str, timeout: float = 10.0) -> str:
+    """One command to the VM's QEMU monitor; what it answered."""
+    with socket.socket(socket.AF_UNIX) as channel:
+        channel.settimeout(timeout)
+        channel.connect(str(vm.folder / "monitor.sock"))
+        answer = _read_until_prompt(channel)
+        channel.sendall(command.encode() + b"\n")
+        answer = _read_until_prompt(channel)
+    return answer.split("\n", 1)[1] if "\n" in answer else answer  # without the echoed command
+
+
+def _read_until_prompt(channel: socket.socket) -> str:
+    received = b""
+    while not received.rstrip().endswith(b"(qemu)"):
+        chunk = channel.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    return received.decode(errors="replace").replace("\r", "").removesuffix("(qemu) ")
 
 
 def _free_port() -> int:
