@@ -26,12 +26,15 @@ def frr10_plan() -> PlanResult:
     return build_plan(QINGPU, variant=lambda inv: frr_variant(inv, FRR10))
 
 
+def _slice_configs(result: PlanResult, folder: Path) -> Path:
+    """The rendered configs of the default slice's devices."""
+    render_all(result, load_secrets(SECRETS, QINGPU), folder, set(select(result.plan, SliceSpec())))
+    return folder
+
+
 @pytest.fixture(scope="module")
 def frr10_configs(frr10_plan: PlanResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("frr10-configs")
-    devices = select(frr10_plan.plan, SliceSpec())
-    render_all(frr10_plan, load_secrets(SECRETS, QINGPU), folder, set(devices))
-    return folder
+    return _slice_configs(frr10_plan, tmp_path_factory.mktemp("frr10-configs"))
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +51,7 @@ def global_plan(tmp_path_factory: pytest.TempPathFactory) -> PlanResult:
 
 @pytest.fixture(scope="module")
 def global_configs(global_plan: PlanResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("global-configs")
-    devices = select(global_plan.plan, SliceSpec())
-    render_all(global_plan, load_secrets(SECRETS, QINGPU), folder, set(devices))
-    return folder
+    return _slice_configs(global_plan, tmp_path_factory.mktemp("global-configs"))
 
 
 def test_the_frr10_lab_forwards_every_vpn_in_its_own_vrf(frr10_plan: PlanResult) -> None:

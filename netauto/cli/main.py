@@ -632,30 +632,29 @@ def lab_down(name: LabName = "lab") -> None:
     from netauto.lab import engines, netns, ssh
 
     run_guarded(netns.require_root)
-    if engines.vm_of(name) is not None:
-        _lab_down_in_vm(name)
+    vm_name = engines.vm_of(name)
+    if vm_name is not None:
+        _lab_down_in_vm(name, vm_name)
     run_guarded(lambda: netns.down(name))
     run_guarded(lambda: ssh.down(name, Path("build/labs") / name / "ssh"))
     stdout.print(f"lab {name}: down", markup=False)
 
 
-def _lab_down_in_vm(name: str) -> None:
+def _lab_down_in_vm(name: str, vm_name: str) -> None:
     from netauto.lab import engines, netns, vm
 
-    vm_name = engines.vm_of(name) or vm.DEFAULT_VM
     machine = vm.find(vm_name)
     code = 0
     if machine is None:
         note = f"its VM {vm_name} was not running: nothing of the lab remained"
+        vm.stop(vm_name)  # its state folder
+        netns.state_file(name).unlink(missing_ok=True)
     else:
         code = engines.forward(machine, sys.argv[1:])
         left = engines.guest_namespaces(machine)
         note = f"VM {vm_name} keeps running ({len(left)} namespaces in it)" if left else f"VM {vm_name} stopped"
         if not left:
             vm.stop(vm_name)
-    if machine is None:
-        vm.stop(vm_name)  # its state folder
-        netns.state_file(name).unlink(missing_ok=True)
     engines.forget(name)
     stdout.print(f"lab {name}: {note}", markup=False, highlight=False)
     raise typer.Exit(code)
@@ -733,14 +732,15 @@ def lab_kernel(
     from netauto.lab import engines, kernel, netns
 
     run_guarded(netns.require_root)
-    lacking = {feature.id for feature in kernel.missing()}
+    choice = engines.choose("auto", tuple(feature.id for feature in kernel.missing()))
+    lacking = set(choice.lacking)
     table = Table(title="this kernel", title_justify="left")
     for header in ("feature", "what the lab shows with it", "here"):
         table.add_column(header)
     for feature in kernel.FEATURES:
         table.add_row(feature.id, feature.what, "missing" if feature.id in lacking else "yes")
     stdout.print(table)
-    stdout.print(f"lab up --engine auto: {engines.choose('auto').engine}", markup=False, highlight=False)
+    stdout.print(f"lab up --engine auto: {choice.engine}", markup=False, highlight=False)
     if check and lacking:
         raise typer.Exit(POLICY_EXIT_CODE)
 

@@ -26,8 +26,8 @@ class Choice:
     lacking: tuple[str, ...]  # the features this kernel lacks (empty when not probed or all there)
 
 
-def choose(requested: str) -> Choice:
-    """The engine for `lab up --engine REQUESTED`."""
+def choose(requested: str, lacking: tuple[str, ...] | None = None) -> Choice:
+    """The engine for `lab up --engine REQUESTED`; `lacking`: what a probe of this kernel already found."""
     if requested not in ENGINES:
         raise LabError(f"unknown engine {requested}; expected one of {', '.join(ENGINES)}")
     if requested == "containerlab":
@@ -36,7 +36,8 @@ def choose(requested: str) -> Choice:
         if requested == "vm":
             raise LabError("this is the lab VM already: inside it the lab runs with --engine netns")
         return Choice("netns", ())
-    lacking = tuple(feature.id for feature in kernel.missing())
+    if lacking is None:
+        lacking = tuple(feature.id for feature in kernel.missing())
     if requested == "auto":
         return Choice("vm" if lacking else "netns", lacking)
     return Choice(requested, lacking)
@@ -90,7 +91,7 @@ def guest_namespaces(machine: vm.Vm) -> list[str]:
 
 GUEST_SSH_PORTS = 20000  # guest port 20000 + k leads to the k-th router's sshd (DNAT in the guest)
 NFT_TABLE = "netauto_vm_ssh"
-NFT = "/usr/sbin/nft"  # Debian package nftables (./dev test installs it); sshd's PATH in the guest has no sbin
+NFT = "/usr/sbin/nft"  # Debian package nftables (./dev test installs it), run in the guest from the shared root
 
 
 def expose_ssh(machine: vm.Vm, folder: Path) -> tuple[Path, Path]:

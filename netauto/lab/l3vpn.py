@@ -134,21 +134,29 @@ def isolation(lab: Lab, vpns: list[LabVpn]) -> list[Isolation]:
             if other is vpn or not vpn.hosts or not other.hosts:
                 continue
             source, target = vpn.hosts[0], other.hosts[0]
-            for family, address in ((6, target.ip), (4, target.ip_v4)):
-                if address is None or (source.ip if family == 6 else source.ip_v4) is None:
+            for family in (6, 4):
+                address = target.ip_of(family)
+                if address is None or source.ip_of(family) is None:
                     continue
-                sent, received = _ping_counts(lab, source.name, family, address)
+                ping = ["fping", f"-{family}", "-q", "-c", "3", "-p", "50", "-t", "300", address]
+                sent, received = _fping_counts(in_ns(lab, source.name, *ping).stderr).get(address, (0, 0))
                 found.append(Isolation(source.name, target.name, family, sent, received))
     return found
 
 
-def _ping_counts(lab: Lab, host: str, family: int, address: str) -> tuple[int, int]:
-    result = in_ns(lab, host, "fping", f"-{family}", "-q", "-c", "3", "-p", "50", "-t", "300", address)
-    for line in result.stderr.splitlines():
-        if "xmt/rcv" in line:
-            sent, received = (int(n) for n in line.split("=")[1].split("/")[:2])
-            return sent, received
-    return 0, 0
+def _fping_counts(report: str) -> dict[str, tuple[int, int]]:
+    """fping -q's summary, address -> (sent, received).
+
+    >>> _fping_counts("10.0.0.2 : xmt/rcv/%loss = 5/5/0%, min/avg/max = 1/2/3\\nfd00::2 : xmt/rcv/%loss = 3/0/100%")
+    {'10.0.0.2': (5, 5), 'fd00::2': (3, 0)}
+    """
+    counts = {}
+    for line in report.splitlines():
+        address, _, stats = line.partition(" : ")
+        if "xmt/rcv" in stats:
+            sent, received = (int(n) for n in stats.split("=")[1].split("/")[:2])
+            counts[address.strip()] = (sent, received)
+    return counts
 
 
 def _pes_of_hosts(vpn: LabVpn) -> dict[str, set[str]]:
@@ -214,20 +222,14 @@ def _route(lab: Lab, vpn: LabVpn, router: str, family: int, prefix: str) -> str:
 def _mesh_from(lab: Lab, vpn: LabVpn, source: LanHost, pes: dict[str, set[str]]) -> list[Pair]:
     pairs = []
     for family in vpn.families:
-        targets = {
-            address: h
-            for h in vpn.hosts
-            if h.name != source.name and (address := h.ip if family == 6 else h.ip_v4) is not None
-        }
-        if not targets or (source.ip if family == 6 else source.ip_v4) is None:
+        targets = {address: h for h in vpn.hosts if h.name != source.name and (address := h.ip_of(family))}
+        if not targets or source.ip_of(family) is None:
             continue
         result = in_ns(lab, source.name, "fping", f"-{family}", "-q", "-c", str(PINGS), "-p", "50", *targets)
-        for line in result.stderr.splitlines():  # "addr : xmt/rcv/%loss = 5/5/0%, ..."
-            address, _, stats = line.partition(" : ")
-            target = targets.get(address.strip())
-            if target is None or "xmt/rcv" not in stats:
+        for address, (sent, received) in _fping_counts(result.stderr).items():
+            target = targets.get(address)
+            if target is None:
                 continue
-            sent, received = (int(n) for n in stats.split("=")[1].split("/")[:2])
             encapsulated = _encapsulated(lab, vpn, source, target, family, pes)
             pairs.append(Pair(source.name, target.name, sent, received, encapsulated, family))
     return pairs
@@ -238,7 +240,7 @@ def _encapsulated(
 ) -> bool | None:
     if pes[source.name] & pes[target.name]:
         return None
-    prefix = target.prefix if family == 6 else target.prefix_v4
+    prefix = target.prefix_of(family)
     return all("encap seg6 " in _route(lab, vpn, pe, family, prefix or "") for pe in pes[source.name])
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from netauto.model.checks import IGP_ROLES
 from netauto.model.schema import Inventory
 from netauto.plan.migration import as_deployed, inventory_states
-from netauto.plan.model import Plan, PlannedLink
+from netauto.plan.model import Plan, PlannedAttachment, PlannedLink
 from netauto.platforms import get_platform
 
 
@@ -98,6 +98,13 @@ class LanHost:
     def ip_v4(self) -> str | None:
         return self.address_v4.split("/")[0] if self.address_v4 else None
 
+    def ip_of(self, family: int) -> str | None:
+        """The host's address in IP version `family` (None: it has none)."""
+        return self.ip if family == 6 else self.ip_v4
+
+    def prefix_of(self, family: int) -> str | None:
+        return self.prefix if family == 6 else self.prefix_v4
+
     def prefixes(self) -> list[tuple[int, str]]:
         """(IP version, LAN prefix) of each family the host has."""
         return [(6, p) for p in (self.prefix,) if p] + [(4, p) for p in (self.prefix_v4,) if p]
@@ -140,31 +147,41 @@ def global_vpn(inv: Inventory, plan: Plan, devices: list[str]) -> LabVpn | None:
     if vpn is None:
         return None
     inside = set(devices)
-    attachments = [
-        (a.pe_device, a.pe_interface, a.ce_device, a.ce_interface)
-        for a in plan.attachments
-        if a.vpn == vpn and a.pe_device in inside and a.ce_device in inside and a.pe_interface and a.ce_interface
-    ]
-    pes = sorted(d.name for d in plan.devices if d.name in inside and d.role in IGP_ROLES)
-    return LabVpn(vpn, plan.asn, pes, attachments, _lan_hosts(plan, vpn, inside))
+    attachments = [_ends(a) for a in _attached(plan, vpn, inside)]
+    return LabVpn(vpn, plan.asn, _igp_routers(plan, inside), attachments, _lan_hosts(plan, vpn, inside))
 
 
 def _named_vpn(plan: Plan, vpn: str, devices: list[str]) -> LabVpn:
     """A VPN in its VRF: PE-CE sub-interfaces as VLAN devices on the uplinks, LAN hosts dual-stack."""
     inside = set(devices)
-    chosen = [
-        a
-        for a in plan.attachments
-        if a.vpn == vpn and a.pe_device in inside and a.ce_device in inside and a.pe_interface and a.ce_interface
-    ]
-    attachments = [(a.pe_device, a.pe_interface or "", a.ce_device, a.ce_interface or "") for a in chosen]
-    vlans = {(a.pe_device, a.pe_interface or ""): a.vlan for a in chosen}
-    vlans |= {(a.ce_device, a.ce_interface or ""): a.vlan for a in chosen}
-    pes = sorted(d.name for d in plan.devices if d.name in inside and d.role in IGP_ROLES)
+    chosen = _attached(plan, vpn, inside)
+    attachments = [_ends(a) for a in chosen]
+    vlans = {(pe, pe_if): a.vlan for a, (pe, pe_if, _, _) in zip(chosen, attachments, strict=True)}
+    vlans |= {(ce, ce_if): a.vlan for a, (_, _, ce, ce_if) in zip(chosen, attachments, strict=True)}
+    pes = _igp_routers(plan, inside)
     platform = next(d.platform for d in plan.devices if d.name in inside and d.platform)
     vrf = get_platform(platform).vrf_name(vpn)  # as the routers' configs name it
     hosts = _lan_hosts(plan, vpn, inside, vrf=vrf)
     return LabVpn(vpn, plan.asn, pes, attachments, hosts, vrf=vrf, vlans=vlans)
+
+
+def _attached(plan: Plan, vpn: str, inside: set[str]) -> list[PlannedAttachment]:
+    """The VPN's PE-CE attachments with both ends inside the slice, named on both sides."""
+    return [
+        a
+        for a in plan.attachments
+        if a.vpn == vpn and a.pe_device in inside and a.ce_device in inside and a.pe_interface and a.ce_interface
+    ]
+
+
+def _ends(a: PlannedAttachment) -> tuple[str, str, str, str]:
+    """(pe, pe_if, ce, ce_if) of an attachment both of whose ends are named (_attached)."""
+    return a.pe_device, a.pe_interface or "", a.ce_device, a.ce_interface or ""
+
+
+def _igp_routers(plan: Plan, inside: set[str]) -> list[str]:
+    """The slice's IS-IS routers, sorted: each a PE of every VPN (templates/frr/vrfs.j2)."""
+    return sorted(d.name for d in plan.devices if d.name in inside and d.role in IGP_ROLES)
 
 
 def _lan_hosts(plan: Plan, vpn: str, inside: set[str], vrf: str | None = None) -> list[LanHost]:
