@@ -17,9 +17,8 @@ TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 MINIMAL = TESTS / "fixtures" / "minimal"
 QINGPU = ROOT / "inventory" / "qingpu"
-# inside the lab VM (software emulation where KVM does not work) commands run several times slower:
-# measured, a Python start 1.7 s against 0.03 s, `lab up` of 6 routers 79 s against about 15 s
-SLOWDOWN = 5 if kernel.inside_netauto_vm() else 1
+# inside the lab VM under software emulation (where KVM does not work) commands run several times slower
+SLOWDOWN = kernel.slowdown()
 
 
 def run_netauto(

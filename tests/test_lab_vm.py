@@ -58,12 +58,14 @@ def test_the_vm_kernel_has_every_feature_the_lab_shows(vm_lab: Path) -> None:
     assert machine is not None
     probe = vm.run(machine, [sys.executable, "-c", PROBE], cwd=Path(__file__).parent.parent, capture=True)
     assert probe.returncode == 0, probe.stderr
-    assert json.loads(probe.stdout) == {"missing": [], "inside_vm": True}
-    assert kernel.inside_netauto_vm() is False  # and the host is not the VM
+    expected_slowdown = 1.0 if machine.accel == "kvm" else kernel.EMULATION_SLOWDOWN
+    assert json.loads(probe.stdout) == {"missing": [], "inside_vm": True, "slowdown": expected_slowdown}
+    assert kernel.inside_netauto_vm() is False and kernel.slowdown() == 1.0  # and the host is not the VM
 
 
 PROBE = "import json; from netauto.lab import kernel; " + (
-    "print(json.dumps({'missing': [f.id for f in kernel.missing()], 'inside_vm': kernel.inside_netauto_vm()}))"
+    "print(json.dumps({'missing': [f.id for f in kernel.missing()], 'inside_vm': kernel.inside_netauto_vm(), "
+    "'slowdown': kernel.slowdown()}))"
 )
 
 

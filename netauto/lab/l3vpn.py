@@ -19,6 +19,7 @@ from ipaddress import IPv6Network
 
 from netauto.analyze.capacity import Failure, shortest_paths
 from netauto.analyze.graph import Edge, adjacency
+from netauto.lab.kernel import scaled
 from netauto.lab.netns import Lab, LabError, in_ns
 from netauto.lab.nft import counting, silenced
 from netauto.lab.slice import LabVpn, LanHost
@@ -195,9 +196,9 @@ def _wait_for_routes(
     while wanted:
         wanted = {w for w in wanted if "encap seg6 " not in _route(lab, vpn, w[0], w[1], w[2])}
         waited = time.monotonic() - start
-        if waited > timeout:
+        if waited > scaled(timeout):
             return None
-        if wanted and waited > REIMPORT_AFTER and not reimported:
+        if wanted and waited > scaled(REIMPORT_AFTER) and not reimported:
             reimported.extend(sorted({pe for pe, _, _ in wanted}))
             for pe in reimported:
                 _reimport(lab, vpn, pe)
@@ -330,7 +331,7 @@ class _Trace:
     def settled(self, failed: str | None, predicted: list[str]) -> FlowPath:
         """Measure until the flow is delivered whole over the same links twice in a row (the routers have
         converged: BFD saw the failure, IS-IS moved the paths) or the time runs out; the last measurement."""
-        deadline = time.monotonic() + SETTLE_SECONDS
+        deadline = time.monotonic() + scaled(SETTLE_SECONDS)
         previous: dict[str, int] | None = None
         while True:
             measured, arrived = self.measure()

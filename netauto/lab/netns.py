@@ -29,6 +29,7 @@ from pyroute2 import IPRoute, netns  # type: ignore[import-untyped]
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 
 from netauto.errors import NetautoError
+from netauto.lab.kernel import scaled
 from netauto.lab.slice import LabVpn, LanHost
 from netauto.plan.model import PlannedLink
 
@@ -234,6 +235,8 @@ def _build(
 
 
 SID_TIMEOUT = 30.0
+SID_KICK_AFTER = 10.0
+SID_POLL = 1.0  # each poll is a vtysh per router, all routers at once: slow polls leave bgpd the CPU
 
 
 def _export_once_the_sids_are_allocated(lab: Lab, vpns: list[LabVpn], vrfs: dict[str, set[str]]) -> None:
@@ -248,22 +251,31 @@ def _export_once_the_sids_are_allocated(lab: Lab, vpns: list[LabVpn], vrfs: dict
                 families = ("ipv4", "ipv6")[-len(vpn.families) :]
                 wanted.setdefault(router, []).extend((vpn, family) for family in families)
 
+    def export(router: str, ns: str, pairs: list[tuple[LabVpn, str]]) -> None:
+        commands = ["configure terminal"]
+        for vpn, family in pairs:
+            instance = f"router bgp {vpn.asn}" + (f" vrf {vpn.vrf}" if vpn.vrf else "")
+            commands += [instance, f"address-family {family} unicast", "no export vpn", "export vpn", "exit", "exit"]
+        _run(lab.frr.vtysh(ns, *[word for command in commands for word in ("-c", command)]))
+
     def reexport(router: str, ns: str) -> None:
-        deadline = time.monotonic() + SID_TIMEOUT
+        start = time.monotonic()
+        kicked = start
         pending = list(wanted[router])
         while pending:
             sids = _vrf_sids(lab, router)
             pending = [(vpn, family) for vpn, family in pending if not sids.get((vpn.vrf or "default", family))]
-            if pending and time.monotonic() > deadline:
+            now = time.monotonic()
+            if pending and now - start > scaled(SID_TIMEOUT):
                 vpn, family = pending[0]
-                raise LabError(f"{router}: no SRv6 SID for VPN {vpn.id} ({family}) within {SID_TIMEOUT:.0f} s")
+                waited = now - start
+                raise LabError(f"{router}: no SRv6 SID for VPN {vpn.id} ({family}) within {waited:.0f} s")
+            if pending and now - kicked > scaled(SID_KICK_AFTER):
+                export(router, ns, pending)  # a VRF exported before its locator came may wait for ever
+                kicked = now
             if pending:
-                time.sleep(0.5)
-        commands = ["configure terminal"]
-        for vpn, family in wanted[router]:
-            instance = f"router bgp {vpn.asn}" + (f" vrf {vpn.vrf}" if vpn.vrf else "")
-            commands += [instance, f"address-family {family} unicast", "no export vpn", "export vpn", "exit", "exit"]
-        _run(lab.frr.vtysh(ns, *[word for command in commands for word in ("-c", command)]))
+                time.sleep(SID_POLL)
+        export(router, ns, wanted[router])
 
     _each(reexport, {router: lab.ns(router) for router in wanted})
 
@@ -342,7 +354,7 @@ def _root(frr: FrrInstall) -> str | None:
 def _wait_for_interfaces(frr: FrrInstall, ns: str, names: set[str], timeout: float = 15.0) -> None:
     """Config loaded before zebra has told isisd about an interface leaves that interface out of IS-IS
     (seen here: a town PE came up with no adjacency); wait until zebra knows every link's interface."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while time.monotonic() < deadline:
         known = _output(frr.vtysh(ns, "-c", "show interface brief"), timeout=30).stdout
         if all(name in known.split() for name in names):
@@ -429,7 +441,7 @@ def _start_daemon(command: list[str]) -> None:
     """A daemon that forks into the background: no pipes to it, or the caller waits for ever (FRR 10.3)."""
     quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     try:
-        result = subprocess.run(command, timeout=60, **quiet)  # type: ignore[call-overload]
+        result = subprocess.run(command, timeout=scaled(60), **quiet)  # type: ignore[call-overload]
     except subprocess.TimeoutExpired:
         raise LabError(f"{' '.join(command[-9:])} did not start within 60 s") from None
     if result.returncode != 0:
@@ -574,6 +586,6 @@ def _run(command: list[str]) -> None:
 def _output(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
     """Run a command to its end; one that hangs is a LabError (a clear message), not a traceback."""
     try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(command, capture_output=True, text=True, timeout=scaled(timeout))
     except subprocess.TimeoutExpired as expired:
         raise LabError(f"{' '.join(command)} did not finish within {expired.timeout:.0f} s") from None

@@ -218,6 +218,7 @@ def verify(
     sweep: bool = True,
     vpns: list[LabVpn] | None = None,
 ) -> Verification:
+    timeout, failure_timeout = kernel.scaled(timeout), kernel.scaled(failure_timeout)
     converged = wait_converged(lab, exp, timeout)
     wait_sessions(lab, exp, timeout)
     full = exp.predicted(None)

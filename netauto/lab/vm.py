@@ -331,6 +331,7 @@ def _qemu_command(assets: Assets, folder: Path, port: int, memory_mb: int, cpus:
         "overlays": ",".join(GUEST_OVERLAYS),
         "sysctls": ",".join(SYSCTLS),
         "cache": NINEP_CACHE,
+        "accel": accel,
     }
     append = "console=ttyS0 quiet panic=-1 " + " ".join(f"netauto.{key}={value}" for key, value in params.items())
     return [
