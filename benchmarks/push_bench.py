@@ -14,7 +14,9 @@ compare with the baseline).
 The lab's routers share this machine's CPUs with the push, and answer in microseconds; a real network
 answers over a WAN. So the same measurement again on 20 vendor stand-ins (tests/fakes/vendor_cli.py:
 VRP8, IOS-XR and Comware over real SSH, driven by Netmiko's drivers, commit on trial then confirm)
-that answer every line after a simulated round trip of LATENCY_MS, where the workers overlap waiting.
+that answer every line after a simulated round trip of LATENCY_MS, where the workers overlap waiting;
+and on the FRR lab in the lab VM (Debian's kernel, which has netem) with a real LATENCY_MS round trip
+on every router's management link (`lab up --wan-delay`), pushed from this host.
 """
 
 from __future__ import annotations
@@ -87,7 +89,9 @@ def device_work(folder: Path) -> float:
     return (last_backup - start).total_seconds() + (end - first_wave).total_seconds()
 
 
-def frr_lab() -> tuple[int, tuple[float, float], tuple[float, float]]:
+def frr_lab(engine: str = "netns", wan_delay_ms: int = 0) -> tuple[int, tuple[float, float], tuple[float, float]]:
+    """The FRR lab with SSH, on this kernel (netns) or in the lab VM (vm, reached through its forwarded
+    ports); with `wan_delay_ms`, netem on every router's management link."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         inventory = folder / "inv"
@@ -95,20 +99,24 @@ def frr_lab() -> tuple[int, tuple[float, float], tuple[float, float]]:
         network = inventory / "network.yaml"
         network.write_text(network.read_text(encoding="utf-8").replace("transport: mpls", "transport: ip"), "utf-8")
         secrets = ["--secrets", str(SECRETS)]
+        delay = ["--wan-delay", str(wan_delay_ms)] if wan_delay_ms else []
         try:
-            netauto(folder, "lab", "up", str(inventory), "--scope", "all", "--name", LAB, "--ssh", *secrets)
+            netauto(folder, "lab", "up", str(inventory), "--scope", "all", "--name", LAB, "--engine", engine,
+                    "--ssh", *delay, *secrets)  # fmt: skip
             ssh = folder / "build" / "labs" / LAB / "ssh"
-            routers = len(yaml.safe_load((ssh / "hosts.yaml").read_text(encoding="utf-8")))
+            suffix = "-host" if engine == "vm" else ""
+            hosts = ssh / f"hosts{suffix}.yaml"
+            routers = len(yaml.safe_load(hosts.read_text(encoding="utf-8")))
             env = {
                 **os.environ,
                 "NETAUTO_USERNAME": "root",
                 "NETAUTO_SSH_KEY": str(ssh / "client_ed25519"),
-                "NETAUTO_KNOWN_HOSTS": str(ssh / "known_hosts"),
+                "NETAUTO_KNOWN_HOSTS": str(ssh / f"known_hosts{suffix}"),
             }
             netauto(folder, "approve", str(inventory), "--change-id", "BASE", "--by", "bench", *secrets)
             time.sleep(5)  # routing settles, so the post-checks measure the push and not the lab's start
-            one = timed_push(folder, inventory, env, 1, 1, ssh / "hosts.yaml")
-            ten = timed_push(folder, inventory, env, 10, 2, ssh / "hosts.yaml")
+            one = timed_push(folder, inventory, env, 1, 1, hosts)
+            ten = timed_push(folder, inventory, env, 10, 2, hosts)
         finally:
             subprocess.run(
                 [sys.executable, "-m", "netauto", "lab", "down", "--name", LAB], cwd=folder, capture_output=True
@@ -186,6 +194,9 @@ def main() -> int:
         print("FRR lab push benchmark skipped: it needs root, FRR and sshd (apt-get install -y frr openssh-server)")
         return 0
     report("FRR lab (routers on this machine's CPUs)", *frr_lab())
+    if "--no-vm" not in sys.argv and shutil.which("qemu-system-x86_64"):
+        title = f"FRR lab in the lab VM, management round trip {LATENCY_MS} ms (netem)"
+        report(title, *frr_lab("vm", LATENCY_MS))
     return 0
 
 

@@ -103,3 +103,24 @@ def test_a_wrong_key_is_refused(ssh_lab: Path, tmp_path: Path) -> None:
 def test_the_lab_credentials_are_private(ssh_lab: Path) -> None:
     assert (ssh_lab.stat().st_mode & 0o077) == 0
     assert ((ssh_lab / "client_ed25519").stat().st_mode & 0o077) == 0
+
+
+def test_a_wan_delay_without_the_management_network_is_refused(tmp_path: Path) -> None:
+    refused = run_netauto("lab", "up", str(QINGPU), "--name", "nt-nodelay", "--wan-delay", "30", cwd=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "Error: --wan-delay delays the management network: it needs --ssh"
+    assert not (tmp_path / "build").exists()
+
+
+def test_a_wan_delay_on_a_kernel_without_netem_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    from netauto.lab import kernel
+
+    if "netem" not in {feature.id for feature in kernel.missing()}:
+        pytest.skip("this kernel has netem: the netns engine delays the management network itself")
+    refused = run_netauto(
+        "lab", "up", str(QINGPU), "--name", "nt-nodelay", "--engine", "netns", "--ssh", "--wan-delay", "30",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert "--wan-delay needs netem, which this kernel lacks: use --engine vm" in refused.stderr
+    assert not (tmp_path / "build").exists()

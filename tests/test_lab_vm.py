@@ -25,7 +25,8 @@ from netauto.lab import kernel, vm
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
 LAB = "nt-vm"
-SLICE = ("--towns", "1", "--villages", "1", "--bureaus", "0", "--ssh")
+WAN_DELAY_MS = 30
+SLICE = ("--towns", "1", "--villages", "1", "--bureaus", "0", "--ssh", "--wan-delay", str(WAN_DELAY_MS))
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,17 @@ def test_the_routers_in_the_vm_answer_ssh_from_the_host(vm_lab: Path) -> None:
             assert "FRRouting" in connection.send_command("show version", read_timeout=120)
         finally:
             connection.disconnect()
+
+
+def test_each_routers_management_round_trip_is_the_wan_delay(vm_lab: Path) -> None:
+    machine = vm.find()
+    assert machine is not None
+    hosts = yaml.safe_load((vm_lab / "build" / "labs" / LAB / "ssh" / "hosts.yaml").read_text(encoding="utf-8"))
+    for device, entry in hosts.items():
+        ping = vm.run(machine, ["ping", "-q", "-c", "3", "-i", "0.2", entry["hostname"]], capture=True)
+        assert ping.returncode == 0, ping.stdout + ping.stderr
+        fastest = float(ping.stdout.split("=")[-1].split("/")[0])  # rtt min/avg/max/mdev = 30.1/...
+        assert WAN_DELAY_MS <= fastest < WAN_DELAY_MS * 3, f"{device}: {ping.stdout}"
 
 
 def test_a_killed_vm_leaves_nothing_behind_and_down_says_so(vm_lab: Path) -> None:

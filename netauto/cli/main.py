@@ -496,6 +496,12 @@ def lab_up(
     with_ssh: Annotated[
         bool, typer.Option("--ssh", help="A management network and an sshd per router, landing in its vtysh.")
     ] = False,
+    wan_delay: Annotated[
+        float,
+        typer.Option(
+            "--wan-delay", min=0, max=1000, help="With --ssh: each router's management round trip in ms (netem)."
+        ),
+    ] = 0.0,
     vm_memory: VmMemoryOption = DEFAULT_VM_MEMORY_MB,
     vm_cpus: VmCpusOption = DEFAULT_VM_CPUS,
 ) -> None:
@@ -505,10 +511,16 @@ def lab_up(
 
     spec = SliceSpec(scope.value, towns, villages, bureaus)
     folder = Path("build/labs") / name
+    if wan_delay and not with_ssh:
+        stderr.print("Error: --wan-delay delays the management network: it needs --ssh", markup=False)
+        raise typer.Exit(1)
     choice = run_guarded(lambda: engines.choose(engine))
     if choice.engine == "containerlab":
         _containerlab_deploy(path, name, spec, secrets_file, folder, frr_version)
         return
+    if wan_delay and choice.engine == "netns" and "netem" in choice.lacking:
+        stderr.print("Error: --wan-delay needs netem, which this kernel lacks: use --engine vm", markup=False)
+        raise typer.Exit(1)
     if choice.engine == "vm":
         _lab_up_in_vm(name, choice.lacking, vm_memory, vm_cpus, folder / "ssh" if with_ssh else None)
     if choice.lacking:
@@ -533,7 +545,7 @@ def lab_up(
         from netauto.lab import ssh
 
         try:
-            reach = run_guarded(lambda: ssh.up(lab, folder / "ssh"))
+            reach = run_guarded(lambda: ssh.up(lab, folder / "ssh", wan_delay))
         except typer.Exit:
             run_guarded(lambda: netns.down(name))
             run_guarded(lambda: ssh.down(name, folder / "ssh"))

@@ -6,6 +6,8 @@ and an sshd per router whose sessions land in the router's vtysh (DESIGN §9).
   config for it, so no routing protocol runs there.
 - sshd: one per router, started in the router's namespace with its own host key, listening on the
   router's management address only, public-key login for root, `ForceCommand` to the router's vtysh.
+- WAN-like latency (optional): netem on both ends of every management veth, half the round trip
+  each way, so a push meets the delay a district's routers answer with (`lab up --wan-delay MS`).
 - credentials and trust: the lab writes a client key (0600), `known_hosts` with every router's host key
   (so clients check host keys strictly: `ssh -o StrictHostKeyChecking=yes -o UserKnownHostsFile=...`,
   Netmiko `ssh_strict=True, alt_host_keys=True, alt_key_file=...`), and `hosts.yaml` (device ->
@@ -63,20 +65,21 @@ def plan(lab: Lab, folder: Path) -> LabSsh:
     return LabSsh(folder.resolve(), f"m{tag[:6]}br", subnet, addresses)
 
 
-def up(lab: Lab, folder: Path) -> LabSsh:
-    """The management network, one sshd per router, the client key, known_hosts and hosts.yaml."""
+def up(lab: Lab, folder: Path, delay_ms: float = 0.0) -> LabSsh:
+    """The management network, one sshd per router, the client key, known_hosts and hosts.yaml; with
+    `delay_ms`, each router's management round trip takes that long (netem)."""
     if not SSHD.exists():
         raise LabError("sshd is not installed (Debian package openssh-server); apt-get install -y openssh-server")
     ssh = plan(lab, folder)
     down(lab.name, ssh.folder)  # whatever an earlier lab of this name left
     try:
-        return _up(lab, ssh)
+        return _up(lab, ssh, delay_ms)
     except NetlinkError as error:
         down(lab.name, ssh.folder)
         raise LabError(f"the management network of lab {lab.name}: {error.args[-1]}") from None
 
 
-def _up(lab: Lab, ssh: LabSsh) -> LabSsh:
+def _up(lab: Lab, ssh: LabSsh, delay_ms: float) -> LabSsh:
     folder = ssh.folder
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
@@ -85,7 +88,10 @@ def _up(lab: Lab, ssh: LabSsh) -> LabSsh:
     _bridge(ssh)
     known = []
     for k, device in enumerate(sorted(lab.namespaces)):
-        _mgmt_port(lab, ssh, device, f"{ssh.bridge[:7]}{k:03d}")
+        host_side = f"{ssh.bridge[:7]}{k:03d}"
+        _mgmt_port(lab, ssh, device, host_side)
+        if delay_ms:
+            _delay(lab, device, host_side, delay_ms)
         host_key = folder / device / "host_ed25519"
         _keygen(host_key)
         _start_sshd(lab, ssh, device)
@@ -147,6 +153,13 @@ def _mgmt_port(lab: Lab, ssh: LabSsh, device: str, host_side: str) -> None:
         ipr.link("set", index=index, ifname="mgmt0")
         ipr.addr("add", index=index, address=ssh.addresses[device], prefixlen=ssh.subnet.prefixlen)
         ipr.link("set", index=index, state="up")
+
+
+def _delay(lab: Lab, device: str, host_side: str, round_trip_ms: float) -> None:
+    """Half the round trip on the way out of each end of the router's management veth."""
+    one_way = f"{round_trip_ms / 2:g}ms"
+    for prefix, interface in (([], host_side), (["ip", "netns", "exec", lab.ns(device)], "mgmt0")):
+        _run([*prefix, "tc", "qdisc", "add", "dev", interface, "root", "netem", "delay", one_way])
 
 
 def _start_sshd(lab: Lab, ssh: LabSsh, device: str) -> None:
