@@ -41,7 +41,7 @@ def srv6_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def srv6_verification(srv6_lab: Path) -> dict:  # type: ignore[type-arg]
-    result = run_netauto("lab", "verify", "--name", LAB, "--json", cwd=srv6_lab, timeout=900)
+    result = run_netauto("lab", "verify", "--name", LAB, "--json", "--no-sweep-vpns", cwd=srv6_lab, timeout=900)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
@@ -82,6 +82,9 @@ def _vpns(verification: dict) -> dict[str, dict]:  # type: ignore[type-arg]
 # carried to the other PEs (its IPv4 LAN is); until that is understood, its IPv6 pairs are the one
 # known gap, named here so that any other loss fails the test.
 def _known_gap(pair: dict) -> bool:  # type: ignore[type-arg]
+    """FRR 10.3 marks a route it learned from a BGP peer in a VRF invalid when it leaks it to the VPN
+    over SRv6 (FRRouting/frr PR 18322, then 18396): a bureau's IPv6 LAN, learned over eBGP, reaches no
+    other PE. Its IPv4 LAN does, and over MPLS both do (tests/test_lab_mpls.py)."""
     return pair["family"] == 6 and "bureau-" in pair["source"] + pair["target"]
 
 
@@ -120,8 +123,10 @@ def test_the_vpns_are_isolated_from_each_other(srv6_verification: dict) -> None:
 
 def test_every_single_link_failure_agrees_with_the_analysis(srv6_lab: Path, srv6_verification: dict) -> None:  # type: ignore[type-arg]
     state = json.loads((srv6_lab / "build" / "labs" / f"{LAB}.json").read_text())
-    assert len(srv6_verification["sweep"]) == len(state["links"]) > 10
-    assert [row for row in srv6_verification["sweep"] if not row["agree"]] == []
+    sweep = srv6_verification["sweep"]
+    assert len(sweep) == len(state["links"]) > 10
+    assert [row for row in sweep if not row["agree"]] == []
+    assert {row["vpn_pairs"] for row in sweep} == {0}  # the VPNs in the sweep: the MPLS lab (CI time)
 
 
 def test_failing_a_core_link_moves_the_flow_where_the_analysis_predicted(srv6_verification: dict) -> None:  # type: ignore[type-arg]

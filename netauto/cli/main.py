@@ -426,6 +426,12 @@ FrrVersionOption = Annotated[
 ]
 
 
+TransportOption = Annotated[
+    str | None,
+    typer.Option("--transport", help="FRR 10 only: srv6 (default) or mpls (IS-IS SR-MPLS, L3VPN over MPLS labels)."),
+]
+
+
 def _lab_frr(version: str):  # type: ignore[no-untyped-def]
     from netauto.lab.slice import LAB_FRR
 
@@ -435,21 +441,27 @@ def _lab_frr(version: str):  # type: ignore[no-untyped-def]
     return LAB_FRR[version]
 
 
-def _lab_plan(path: Path, version: str | None) -> PlanResult:
-    """The plan of the inventory, or of its all-FRR lab variant for FRR `version`."""
+def _lab_plan(path: Path, version: str | None, transport: str | None = None) -> PlanResult:
+    """The plan of the inventory, or of its all-FRR lab variant for FRR `version` (and `transport`)."""
     from netauto.lab.slice import frr_variant
 
     if version is None:
         return run_guarded(lambda: build_plan(path))
     lab_frr = _lab_frr(version)
-    return run_guarded(lambda: build_plan(path, variant=lambda inv: frr_variant(inv, lab_frr)))
+    if transport is not None and transport not in lab_frr.transports:
+        choices = " or ".join(lab_frr.transports)
+        stderr.print(f"Error: --transport {transport}: {lab_frr.model} in the lab forwards {choices}", markup=False)
+        raise typer.Exit(1)
+    return run_guarded(lambda: build_plan(path, variant=lambda inv: frr_variant(inv, lab_frr, transport)))
 
 
-def _lab_slice(path: Path, version: str | None, spec: SliceSpec, secrets_file: Path | None, configs: Path):  # type: ignore[no-untyped-def]
+def _lab_slice(  # type: ignore[no-untyped-def]
+    path: Path, version: str | None, spec: SliceSpec, secrets_file: Path | None, configs: Path, transport: str | None
+):
     from netauto.lab.slice import select, slice_links
     from netauto.render.engine import render_all
 
-    result = _lab_plan(path, version)
+    result = _lab_plan(path, version, transport)
     devices = select(result.plan, spec)
     secrets = run_guarded(lambda: load_secrets(secrets_file, path))
     run_guarded(lambda: render_all(result, secrets, configs, set(devices)))
@@ -468,6 +480,7 @@ def lab_export(
     bureaus: BureausOption = 1,
     frr: Annotated[bool, typer.Option("--frr/--native", help="Every node FRR (runs anywhere).")] = True,
     frr_version: FrrVersionOption = "8",
+    transport: TransportOption = None,
     secrets_file: SecretsOption = None,
 ) -> None:
     """Write a containerlab topology of a slice of the plan, with startup configs from render."""
@@ -476,7 +489,7 @@ def lab_export(
     name = output.name.removesuffix(".yml").removesuffix(".clab")
     configs = output.parent / name / "configs"
     spec = SliceSpec(scope.value, towns, villages, bureaus)
-    result, devices, _ = _lab_slice(path, frr_version if frr else None, spec, secrets_file, configs)
+    result, devices, _ = _lab_slice(path, frr_version if frr else None, spec, secrets_file, configs, transport)
     document = run_guarded(lambda: topology(result, name, devices, configs, output))
     run_guarded(lambda: write_topology(document, output))
     stdout.print(f"{output}: {len(devices)} nodes, {len(document['topology']['links'])} links", markup=False)
@@ -493,6 +506,7 @@ def lab_up(
     bureaus: BureausOption = 1,
     secrets_file: SecretsOption = None,
     frr_version: FrrVersionOption = "8",
+    transport: TransportOption = None,
     with_ssh: Annotated[
         bool, typer.Option("--ssh", help="A management network and an sshd per router, landing in its vtysh.")
     ] = False,
@@ -516,7 +530,7 @@ def lab_up(
         raise typer.Exit(1)
     choice = run_guarded(lambda: engines.choose(engine))
     if choice.engine == "containerlab":
-        _containerlab_deploy(path, name, spec, secrets_file, folder, frr_version)
+        _containerlab_deploy(path, name, spec, secrets_file, folder, frr_version, transport)
         return
     if wan_delay and choice.engine == "netns" and "netem" in choice.lacking:
         stderr.print("Error: --wan-delay needs netem, which this kernel lacks: use --engine vm", markup=False)
@@ -534,11 +548,14 @@ def lab_up(
 
     run_guarded(netns.require_root)
     _lab_frr(frr_version)
-    result, devices, links = _lab_slice(path, frr_version, spec, secrets_file, folder / "configs")
+    result, devices, links = _lab_slice(path, frr_version, spec, secrets_file, folder / "configs", transport)
     frr = run_guarded(lambda: _frr_install(frr_version))
     vpns = lab_vpns(result.inventory, result.plan, devices)
-    lab = run_guarded(lambda: netns.up(devices, links, folder / "configs", name, frr=frr, vpns=vpns))
-    meta = {"inventory": str(path), "spec": vars(spec), "frr_version": frr_version}
+    carried_by = result.plan.transport
+    lab = run_guarded(
+        lambda: netns.up(devices, links, folder / "configs", name, frr=frr, vpns=vpns, transport=carried_by)
+    )
+    meta = {"inventory": str(path), "spec": vars(spec), "frr_version": frr_version, "transport": carried_by}
     (folder / "lab.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
     summary = f"lab {name}: {len(lab.namespaces)} FRR routers, {len(lab.links)} links up"
     if with_ssh:
@@ -615,7 +632,13 @@ def _frr_install(version: str):  # type: ignore[no-untyped-def]
 
 
 def _containerlab_deploy(
-    path: Path, name: str, spec: SliceSpec, secrets_file: Path | None, folder: Path, frr_version: str
+    path: Path,
+    name: str,
+    spec: SliceSpec,
+    secrets_file: Path | None,
+    folder: Path,
+    frr_version: str,
+    transport: str | None,
 ) -> None:
     import shutil
     import subprocess
@@ -632,7 +655,7 @@ def _containerlab_deploy(
         )
         raise typer.Exit(1)
     topology_file = folder / f"{name}.clab.yml"
-    result, devices, _ = _lab_slice(path, frr_version, spec, secrets_file, folder / name / "configs")
+    result, devices, _ = _lab_slice(path, frr_version, spec, secrets_file, folder / name / "configs", transport)
     document = run_guarded(lambda: topology(result, name, devices, folder / name / "configs", topology_file))
     run_guarded(lambda: write_topology(document, topology_file))
     raise typer.Exit(subprocess.run([binary, "deploy", "-t", str(topology_file)]).returncode)
@@ -708,6 +731,9 @@ def lab_verify(
     as_json: Annotated[bool, typer.Option("--json", help="Print the verification as JSON.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help=f"Exit {POLICY_EXIT_CODE} on any disagreement.")] = False,
     sweep: Annotated[bool, typer.Option("--sweep/--no-sweep", help="Fail every link in turn.")] = True,
+    sweep_vpns: Annotated[
+        bool, typer.Option("--sweep-vpns/--no-sweep-vpns", help="In the sweep, measure the VPNs' host pairs too.")
+    ] = True,
 ) -> None:
     """Adjacencies, BGP sessions, loopbacks as planned, one SRv6 path; then fail every link and compare
     who reaches whom with the analysis."""
@@ -722,11 +748,11 @@ def lab_verify(
         stderr.print(f"Error: lab {name} was not built by `netauto lab up` here (no {meta_file})", markup=False)
         raise typer.Exit(1)
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
-    result = _lab_plan(Path(meta["inventory"]), meta.get("frr_version", "8"))
+    result = _lab_plan(Path(meta["inventory"]), meta.get("frr_version", "8"), meta.get("transport"))
     devices = select(result.plan, SliceSpec(**meta["spec"]))
     planned = expected(result.plan, devices, slice_links(result.plan, devices))
     vpns = lab_vpns(result.inventory, result.plan, devices)
-    verification = run_guarded(lambda: verify(lab, planned, sweep=sweep, vpns=vpns))
+    verification = run_guarded(lambda: verify(lab, planned, sweep=sweep, vpns=vpns, sweep_vpns=sweep_vpns))
     if as_json:
         sys.stdout.write(json.dumps(verification.as_dict(), indent=2) + "\n")
     else:

@@ -215,25 +215,31 @@ def print_verification(console: Console, verification: Verification) -> None:
     if not verification.sweep:
         return
     table = Table(title="Single link failures: lab against analysis", title_justify="left")
-    for header in ("link", "agree", "seconds", "disagreements"):
+    for header in ("link", "agree", "seconds", "VPN pairs cut", "disagreements"):
         table.add_column(header)
     for row in verification.sweep:
         detail = "; ".join(f"{r}: missing {d['missing']} extra {d['extra']}" for r, d in row.disagreements.items())
-        table.add_row(row.link, "yes" if row.agree else "NO", f"{row.seconds:.2f}", detail)
+        detail += "".join(f"; VPN pairs {what}: {', '.join(pairs)}" for what, pairs in row.vpn_disagreements.items())
+        cut = f"{row.vpn_pairs_cut} of {row.vpn_pairs}" if row.vpn_pairs else "-"
+        table.add_row(row.link, "yes" if row.agree else "NO", f"{row.seconds:.2f}", cut, detail.lstrip("; "))
     console.print(table)
 
 
+TRANSPORT_NAMES = {"srv6": "SRv6", "mpls": "MPLS"}
+
+
 def print_vpn_check(console: Console, check: VpnCheck) -> None:
+    over = TRANSPORT_NAMES[check.transport]
     if check.error:
-        console.print(f"VPN {check.vpn} over SRv6: could not be measured: {check.error}", markup=False)
+        console.print(f"VPN {check.vpn} over {over}: could not be measured: {check.error}", markup=False)
         return
     lossless = sum(1 for p in check.pairs if p.ok)
     crossing = sum(1 for p in check.pairs if p.encapsulated)
     where = f"in VRF {check.vrf}" if check.vrf else "in the global table"
     families = "IPv4+IPv6" if any(p.family == 4 for p in check.pairs) else "IPv6"
     console.print(
-        f"VPN {check.vpn} over SRv6 ({where}, {families}): {lossless} of {len(check.pairs)} host pairs without loss "
-        f"({crossing} across the SRv6 core); routes complete "
+        f"VPN {check.vpn} over {over} ({where}, {families}): {lossless} of {len(check.pairs)} host pairs without "
+        f"loss ({crossing} across the {over} core); routes complete "
         + (f"after {check.routes_seconds:.1f} s" if check.routes_seconds is not None else "NEVER")
         + (
             f" (FRR's kernel-refused routes imported again on {', '.join(check.reimported)})"
@@ -245,7 +251,7 @@ def print_vpn_check(console: Console, check: VpnCheck) -> None:
     for p in check.pairs:
         if not p.ok:
             console.print(
-                f"  {p.source} -> {p.target} (IPv{p.family}): {p.received}/{p.sent} answered, SRv6 {p.encapsulated}",
+                f"  {p.source} -> {p.target} (IPv{p.family}): {p.received}/{p.sent} answered, {over} {p.encapsulated}",
                 markup=False,
             )
     for path in check.paths:

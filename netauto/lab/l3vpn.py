@@ -1,8 +1,10 @@
-"""L3VPN over SRv6 in the lab: each VPN in its VRF (IPv4 and IPv6: End.DT4 and End.DT6 into VRF
-devices), or, on a kernel without VRF devices, the one VPN carried in the global table (IPv6 only):
+"""L3VPN in the lab, over SRv6 or MPLS: each VPN in its VRF (IPv4 and IPv6: End.DT4 and End.DT6 into
+VRF devices, or a VPN label per VRF under the node SID's), or, on a kernel without VRF devices, the
+one VPN carried in the global table (IPv6 only, SRv6):
 
 - every host on the VPN's LANs reaches every other one (fping, 0% loss), and a PE's route to a LAN
-  behind another PE is an SRv6 encapsulation (`encap seg6` to that PE's End.DT4/End.DT6 SID);
+  behind another PE is an SRv6 encapsulation (`encap seg6` to that PE's End.DT4/End.DT6 SID) or an
+  MPLS one (`encap mpls`: the far PE's node label over the VPN label);
 - the VPNs are isolated: a host of one VPN reaches no host of another (the planes, the departments);
 - which way a flow between two PEs goes: nftables counters on every IS-IS router, one per incoming
   link, count the packets addressed to the far PE's locator (the SRv6 outer header), so the links
@@ -13,6 +15,7 @@ devices), or, on a kernel without VRF devices, the one VPN carried in the global
 
 from __future__ import annotations
 
+import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from ipaddress import IPv6Network
@@ -20,11 +23,13 @@ from ipaddress import IPv6Network
 from netauto.analyze.capacity import Failure, shortest_paths
 from netauto.analyze.graph import Edge, adjacency
 from netauto.lab.kernel import scaled
-from netauto.lab.netns import Lab, LabError, in_ns
+from netauto.lab.netns import Lab, LabError, in_ns, started
 from netauto.lab.nft import counting, silenced
 from netauto.lab.slice import LabVpn, LanHost
 from netauto.plan.model import PlannedLink
 
+# how a PE's route to a LAN behind another PE reads in `ip route`, per transport
+ENCAPSULATION = {"srv6": "encap seg6 ", "mpls": "encap mpls "}
 PINGS = 5  # per pair in the mesh
 FLOW_PACKETS = 50  # per path measurement
 SETTLE_SECONDS = 15.0
@@ -36,7 +41,7 @@ class Pair:
     target: str
     sent: int
     received: int
-    encapsulated: bool | None  # the source PE's route is SRv6 (None: both hosts behind the same PE)
+    encapsulated: bool | None  # the source PE's route is SRv6/MPLS (None: both hosts behind the same PE)
     family: int = 6
 
     @property
@@ -84,7 +89,8 @@ class VpnCheck:
     traced: bool = True  # whether a flow of this VPN is traced (one VPN per lab)
     pairs: list[Pair] = field(default_factory=list)
     flow: tuple[str, str] | None = None  # the hosts of the traced flow
-    routes_seconds: float | None = None  # until every PE had an SRv6 route to every LAN behind another PE
+    routes_seconds: float | None = None  # until every PE had an SRv6/MPLS route to every LAN behind another PE
+    transport: str = "srv6"
     reimported: list[str] = field(default_factory=list)  # PEs whose kernel-refused VPN routes were re-imported
     paths: list[FlowPath] = field(default_factory=list)
     error: str | None = None
@@ -111,13 +117,19 @@ class VpnCheck:
 
 
 def run(
-    lab: Lab, vpn: LabVpn, links: list[PlannedLink], locators: dict[str, IPv6Network], trace: bool = True
+    lab: Lab,
+    vpn: LabVpn,
+    links: list[PlannedLink],
+    locators: dict[str, IPv6Network],
+    trace: bool = True,
+    transport: str = "srv6",
 ) -> VpnCheck:
-    check = VpnCheck(vpn.id, vpn.vrf, trace)
+    check = VpnCheck(vpn.id, vpn.vrf, trace, transport=transport)
     pes = _pes_of_hosts(vpn)
+    encap = ENCAPSULATION[transport]
     try:
-        check.routes_seconds = _wait_for_routes(lab, vpn, pes, check.reimported)
-        check.pairs = [pair for host in vpn.hosts for pair in _mesh_from(lab, vpn, host, pes)]
+        check.routes_seconds = _wait_for_routes(lab, vpn, pes, check.reimported, encap)
+        check.pairs = [pair for host in vpn.hosts for pair in _mesh_from(lab, vpn, host, pes, encap)]
         if trace:
             source, target = _flow(vpn.hosts, pes)
             check.flow = (source.name, target.name)
@@ -143,6 +155,41 @@ def isolation(lab: Lab, vpns: list[LabVpn]) -> list[Isolation]:
                 sent, received = _fping_counts(in_ns(lab, source.name, *ping).stderr).get(address, (0, 0))
                 found.append(Isolation(source.name, target.name, family, sent, received))
     return found
+
+
+HostPair = tuple[str, str, int]  # source host, target host, IP version
+
+
+def pairs_of(vpn: LabVpn) -> list[HostPair]:
+    """Every ordered pair of the VPN's hosts, in each family both have."""
+    return [
+        (source.name, target.name, family)
+        for source in vpn.hosts
+        for target in vpn.hosts
+        for family in vpn.families
+        if source is not target and source.ip_of(family) and target.ip_of(family)
+    ]
+
+
+def reach(lab: Lab, vpns: list[LabVpn]) -> set[HostPair]:
+    """The pairs of hosts that reach each other right now: one quick fping per host and family, all at
+    once (a sweep asks this after every link failure)."""
+    runs: list[tuple[str, int, dict[tuple[str | None, int], str], subprocess.Popen[str]]] = []
+    for vpn in vpns:
+        by_address = {(h.ip_of(family), family): h.name for h in vpn.hosts for family in vpn.families}
+        for source in vpn.hosts:
+            for family in vpn.families:
+                targets = [a for t in vpn.hosts if t is not source and (a := t.ip_of(family))]
+                if source.ip_of(family) and targets:
+                    ping = ["fping", f"-{family}", "-q", "-c", "2", "-p", "100", "-t", "300", *targets]
+                    runs.append((source.name, family, by_address, started(lab, source.name, ping)))
+    reached: set[HostPair] = set()
+    for name, family, by_address, process in runs:
+        _, report = process.communicate(timeout=scaled(30))
+        for address, (_, received) in _fping_counts(report).items():
+            if received:
+                reached.add((name, by_address[(address, family)], family))
+    return reached
 
 
 def _fping_counts(report: str) -> dict[str, tuple[int, int]]:
@@ -172,19 +219,21 @@ def _pes_of_hosts(vpn: LabVpn) -> dict[str, set[str]]:
 
 
 REIMPORT_AFTER = 3.0
+STALL_SECONDS = 5.0  # after the re-import: no new route for this long, and the wait ends
 
 
 def _wait_for_routes(
-    lab: Lab, vpn: LabVpn, pes: dict[str, set[str]], reimported: list[str], timeout: float = 30.0
+    lab: Lab, vpn: LabVpn, pes: dict[str, set[str]], reimported: list[str], encap: str, timeout: float = 30.0
 ) -> float | None:
-    """Seconds until every PE with a host behind it has an SRv6 route to each LAN behind another PE,
+    """Seconds until every PE with a host behind it has an `encap` route to each LAN behind another PE,
     in each family the VPN carries (None: not within `timeout`; the mesh then shows which pairs fail).
 
     FRR 10.3's zebra can be left with VPN routes the kernel refused (measured after link flaps: a
     nexthop installed on an interface going down, then "Nexthop id does not exist" for the routes
     using it, never retried; `show ipv6 route` flags them `r`). A PE still missing routes after
-    REIMPORT_AFTER seconds imports the VPN again, once, and the check names it."""
-    start = time.monotonic()
+    REIMPORT_AFTER seconds imports the VPN again, once, and the check names it; once no route has come
+    for STALL_SECONDS after that, the wait ends (a route FRR never installs: the mesh shows the pairs)."""
+    start = progress = time.monotonic()
     wanted = {
         (pe, family, prefix)
         for source in vpn.hosts
@@ -194,14 +243,17 @@ def _wait_for_routes(
         if pe not in pes[host.name]
     }
     while wanted:
-        wanted = {w for w in wanted if "encap seg6 " not in _route(lab, vpn, w[0], w[1], w[2])}
-        waited = time.monotonic() - start
-        if waited > scaled(timeout):
+        still = {w for w in wanted if encap not in _route(lab, vpn, w[0], w[1], w[2])}
+        now = time.monotonic()
+        progress, wanted = (now if still != wanted else progress), still
+        stalled = bool(reimported) and now - progress > scaled(STALL_SECONDS)  # what is missing now stays missing
+        if now - start > scaled(timeout) or wanted and stalled:
             return None
-        if wanted and waited > scaled(REIMPORT_AFTER) and not reimported:
+        if wanted and now - start > scaled(REIMPORT_AFTER) and not reimported:
             reimported.extend(sorted({pe for pe, _, _ in wanted}))
             for pe in reimported:
                 _reimport(lab, vpn, pe)
+            progress = time.monotonic()
         if wanted:
             time.sleep(0.2)
     return round(time.monotonic() - start, 2)
@@ -220,7 +272,7 @@ def _route(lab: Lab, vpn: LabVpn, router: str, family: int, prefix: str) -> str:
     return in_ns(lab, router, "ip", f"-{family}", "route", "show", *table, prefix).stdout
 
 
-def _mesh_from(lab: Lab, vpn: LabVpn, source: LanHost, pes: dict[str, set[str]]) -> list[Pair]:
+def _mesh_from(lab: Lab, vpn: LabVpn, source: LanHost, pes: dict[str, set[str]], encap: str) -> list[Pair]:
     pairs = []
     for family in vpn.families:
         targets = {address: h for h in vpn.hosts if h.name != source.name and (address := h.ip_of(family))}
@@ -231,18 +283,18 @@ def _mesh_from(lab: Lab, vpn: LabVpn, source: LanHost, pes: dict[str, set[str]])
             target = targets.get(address)
             if target is None:
                 continue
-            encapsulated = _encapsulated(lab, vpn, source, target, family, pes)
+            encapsulated = _encapsulated(lab, vpn, source, target, family, pes, encap)
             pairs.append(Pair(source.name, target.name, sent, received, encapsulated, family))
     return pairs
 
 
 def _encapsulated(
-    lab: Lab, vpn: LabVpn, source: LanHost, target: LanHost, family: int, pes: dict[str, set[str]]
+    lab: Lab, vpn: LabVpn, source: LanHost, target: LanHost, family: int, pes: dict[str, set[str]], encap: str
 ) -> bool | None:
     if pes[source.name] & pes[target.name]:
         return None
     prefix = target.prefix_of(family)
-    return all("encap seg6 " in _route(lab, vpn, pe, family, prefix or "") for pe in pes[source.name])
+    return all(encap in _route(lab, vpn, pe, family, prefix or "") for pe in pes[source.name])
 
 
 def _flow(hosts: list[LanHost], pes: dict[str, set[str]]) -> tuple[LanHost, LanHost]:

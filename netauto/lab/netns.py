@@ -150,6 +150,7 @@ def up(
     vpns: list[LabVpn] | None = None,
     bridges: dict[str, list[str]] | None = None,
     strict: bool = False,
+    transport: str = "srv6",
 ) -> Lab:
     """Build the namespaces and links, start FRR in each, load each router's rendered config.
 
@@ -159,8 +160,9 @@ def up(
     One carried in the global table (for kernels without VLAN and VRF devices): each sub-interface is
     a veth pair of its own, named as the plan names it, and a host namespace on each of its LANs.
     `bridges` gives routers interfaces without a far end (empty bridges, named as given: a scratch copy
-    of a router's ports). `strict`: a config line FRR refuses is an error. A failure halfway removes
-    everything made so far before it is reported.
+    of a router's ports). `strict`: a config line FRR refuses is an error. `transport`, the configs':
+    over SRv6 each VPN's export waits for its SIDs; over MPLS every router forwards labels on its links.
+    A failure halfway removes everything made so far before it is reported.
     """
     require_root()
     if not LAB_NAME.fullmatch(name):
@@ -171,7 +173,7 @@ def up(
     host_namespaces = {h.name: f"{name}-{len(devices) + i:03d}" for i, h in enumerate(hosts)}
     lab = Lab(name, namespaces, root=_root(frr), hosts=host_namespaces)
     try:
-        _build(lab, links, configs, state_dir, vpns or [], bridges or {}, strict)
+        _build(lab, links, configs, state_dir, vpns or [], bridges or {}, strict, transport)
     except NetlinkError as error:
         down(name, state_dir)
         raise LabError(f"lab {name}: the kernel refused a namespace or link: {error.args[-1]}") from None
@@ -189,6 +191,7 @@ def _build(
     vpns: list[LabVpn],
     bridges: dict[str, list[str]],
     strict: bool,
+    transport: str,
 ) -> None:
     _save(lab, state_dir)
     for ns in lab.namespaces.values():
@@ -210,6 +213,8 @@ def _build(
     for k, host in enumerate(hosts):
         _host(lab, f"nh{k}", host)
     vrfs = _vrf_devices(lab, configs) if any(vpn.vrf for vpn in vpns) else {}
+    if transport == "mpls":
+        _mpls_on_links(lab)
     if lab.frr.root is not None and not os.path.ismount(lab.frr.root / "proc"):
         _run(["mount", "-t", "proc", "proc", str(lab.frr.root / "proc")])
     _each(lambda device, ns: _start_frr(lab.frr, ns, device), lab.namespaces)
@@ -231,7 +236,24 @@ def _build(
         _load_config(lab.frr, ns, configs / f"{device}.cfg", strict)
 
     _each(configure, lab.namespaces)
-    _export_once_the_sids_are_allocated(lab, vpns, vrfs)
+    if transport == "srv6":
+        _export_once_the_sids_are_allocated(lab, vpns, vrfs)
+
+
+MPLS_LABELS = 100000  # label table size: above the SRGB (16000-23999) and the VPN labels bgpd allocates
+
+
+def _mpls_on_links(lab: Lab) -> None:
+    """MPLS is per namespace in Linux: a label table of its own, and labelled packets accepted only on
+    interfaces told to (net.mpls.conf.IF.input). Every router gets the table and input on its links
+    (sysctl's slash form, so a VLAN device's dot stays in its name)."""
+    links: dict[str, list[str]] = {device: [] for device in lab.namespaces}
+    for a, a_if, b, b_if in lab.links:
+        links[a].append(a_if)
+        links[b].append(b_if)
+    for device, interfaces in links.items():
+        settings = [f"net/mpls/platform_labels={MPLS_LABELS}"] + [f"net/mpls/conf/{i}/input=1" for i in interfaces]
+        _run(["ip", "netns", "exec", lab.ns(device), "sysctl", "-q", "-w", *settings])
 
 
 SID_TIMEOUT = 30.0
@@ -498,6 +520,12 @@ def vtysh(lab: Lab, device: str, command: str) -> str:
 
 def in_ns(lab: Lab, device: str, *command: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     return _output(["ip", "netns", "exec", lab.ns(device), *command], timeout)
+
+
+def started(lab: Lab, device: str, command: list[str]) -> subprocess.Popen[str]:
+    """A command started in the device's namespace, its output in pipes (the caller collects it)."""
+    run = ["ip", "netns", "exec", lab.ns(device), *command]
+    return subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def set_link(lab: Lab, link: tuple[str, str, str, str], up_: bool) -> None:

@@ -13,32 +13,42 @@ from netauto.platforms import get_platform
 
 @dataclass(frozen=True)
 class LabFrr:
-    """An FRR the lab can run: the platform its routers render as and the transport it can forward."""
+    """An FRR the lab can run: the platform its routers render as and the transports it can forward
+    (the first unless the lab asks for another)."""
 
     version: str
     model: str
     platform: str
-    transport: str
+    transports: tuple[str, ...]
+
+    @property
+    def transport(self) -> str:
+        return self.transports[0]
 
 
 # FRR 8.4 has no IS-IS SRv6 and this kernel forwards no MPLS (DESIGN §9): SR-MPLS labels on the
 # loopback routes kept them out of the kernel (measured), so the 8.4 lab runs plain IP forwarding.
-FRR8 = LabFrr("8", "FRR 8.4", "frr", "ip")
-# FRR 10.3 runs IS-IS SRv6 and L3VPN over SRv6 (the planes share one locator: no SRv6 flex-algo).
-FRR10 = LabFrr("10", "FRR 10.3", "frr10", "srv6")
+FRR8 = LabFrr("8", "FRR 8.4", "frr", ("ip",))
+# FRR 10.3 runs IS-IS SRv6 and L3VPN over SRv6 (the planes share one locator: no SRv6 flex-algo),
+# or IS-IS SR-MPLS and L3VPN over MPLS where the kernel forwards labels (the lab VM's does).
+FRR10 = LabFrr("10", "FRR 10.3", "frr10", ("srv6", "mpls"))
 LAB_FRR = {lab_frr.version: lab_frr for lab_frr in (FRR8, FRR10)}
 
 
-def frr_variant(inv: Inventory, lab_frr: LabFrr = FRR8) -> Inventory:
-    """The same network with every managed device on the lab's FRR and the transport it can run."""
+def frr_variant(inv: Inventory, lab_frr: LabFrr = FRR8, transport: str | None = None) -> Inventory:
+    """The same network with every managed device on the lab's FRR and a transport it can run (its
+    first unless `transport` names another of its own)."""
+    transport = transport or lab_frr.transport
+    if transport not in lab_frr.transports:
+        raise ValueError(f"{lab_frr.model} in the lab forwards {' or '.join(lab_frr.transports)}, not {transport}")
     classes = [
         sc.model_copy(update={"platform": lab_frr.platform, "model": lab_frr.model}) if sc.role != "external" else sc
         for sc in inv.site_classes
     ]
     sites = [s.model_copy(update={"platform": None, "model": None}) for s in inv.sites]
     devices = [d.model_copy(update={"platform": None, "model": None}) for d in inv.devices]
-    update: dict[str, object] = {"transport": lab_frr.transport}
-    if lab_frr.transport != "srv6":
+    update: dict[str, object] = {"transport": transport}
+    if transport != "srv6":
         update["srv6"] = None
     network = inv.network.model_copy(update=update)
     changes = {"site_classes": classes, "sites": sites, "devices": devices, "network": network}
@@ -130,11 +140,11 @@ class LabVpn:
 
 def lab_vpns(inv: Inventory, plan: Plan, devices: list[str]) -> list[LabVpn]:
     """The VPNs the lab wires inside the slice: the global-table one where the inventory has it (routers
-    without VRF devices), else, over SRv6, every VPN with a LAN inside the slice, each in its VRF."""
+    without VRF devices), else, over SRv6 or MPLS, every VPN with a LAN inside the slice, each in its VRF."""
     carried = global_vpn(inv, plan, devices)
     if carried is not None:
         return [carried]
-    if inv.network.transport != "srv6":  # the lab's routers carry VPNs between PEs only over SRv6
+    if inv.network.transport not in ("srv6", "mpls"):  # IP transport carries no VPN between PEs
         return []
     deployed = as_deployed(plan, inv, inventory_states(inv))  # as rendered: no LAN of a network not yet moved in
     vpns = [_named_vpn(deployed, vpn.id, devices) for vpn in inv.vpns]

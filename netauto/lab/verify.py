@@ -20,12 +20,13 @@ from typing import Any
 from netauto.analyze.connectivity import reachable
 from netauto.analyze.graph import Edge, adjacency
 from netauto.lab import kernel, l3vpn, nft, srv6
-from netauto.lab.l3vpn import Isolation, VpnCheck
+from netauto.lab.l3vpn import HostPair, Isolation, VpnCheck
 from netauto.lab.netns import Lab, in_ns, set_link, vtysh
 from netauto.lab.slice import LabVpn
 from netauto.lab.srv6 import Srv6Demo
 from netauto.model.checks import IGP_ROLES
 from netauto.plan.model import Plan, PlannedLink
+from netauto.render.context import NODE_SID_V6_OFFSET, SRGB
 
 POLL = 0.2
 
@@ -39,6 +40,30 @@ class Expected:
     links: list[PlannedLink]
     # transport srv6: each router's locator (its first plane's: the only one FRR can advertise)
     locators: dict[str, IPv6Network] = field(default_factory=dict)
+    transport: str = "ip"
+    # transport mpls: each router's node SIDs as labels (v4 and v6 loopback: the SRGB's base plus the
+    # indexes the render context gives them)
+    labels: dict[str, list[int]] = field(default_factory=dict)
+    devices: list[str] = field(default_factory=list)  # every router of the slice, CEs too
+
+    def predicted_pairs(self, failed: PlannedLink | None, vpns: list[LabVpn]) -> set[HostPair]:
+        """The VPN host pairs that still reach each other: both hosts' routers connected by the slice's
+        links (the analysis' connectivity, one link removed). The core carries every VPN between PEs."""
+        index = {name: i for i, name in enumerate(self.devices)}
+        edges = [
+            Edge(k, link.id, index[link.a.device], index[link.b.device], "", 0.0, 1, frozenset(), ())
+            for k, link in enumerate(self.links)
+        ]
+        removed = frozenset(e.index for e in edges if failed is not None and e.id == failed.id)
+        graph = adjacency(len(self.devices), edges)
+        connected = {
+            device: {self.devices[n] for n in reachable(graph, [index[device]], removed_edges=removed)}
+            for device in self.devices
+        }
+        device_of = {host.name: host.device for vpn in vpns for host in vpn.hosts}
+        return {
+            pair for vpn in vpns for pair in l3vpn.pairs_of(vpn) if device_of[pair[1]] in connected[device_of[pair[0]]]
+        }
 
     def predicted(self, failed: PlannedLink | None) -> dict[str, set[str]]:
         """Per IS-IS router, the routers it still reaches (the analysis' connectivity, one link removed)."""
@@ -70,7 +95,9 @@ def expected(plan: Plan, devices: list[str], links: list[PlannedLink]) -> Expect
     sessions = {r: {peer[p] for p in (igp if r in reflectors else reflectors) if p != r} for r in igp}
     loopbacks = {r: (str(by_name[r].loopback_v4), str(by_name[r].loopback_v6)) for r in igp}
     locators = {r: next(iter(by_name[r].locators.values())) for r in igp} if srv6 else {}
-    return Expected(igp, adjacencies, sessions, loopbacks, links, locators)
+    mpls = plan.transport == "mpls"
+    labels = {r: node_labels(n) for r in igp if (n := by_name[r].node_id) is not None} if mpls else {}
+    return Expected(igp, adjacencies, sessions, loopbacks, links, locators, plan.transport, labels, sorted(devices))
 
 
 @dataclass
@@ -91,6 +118,10 @@ class FailureRow:
     agree: bool
     seconds: float
     disagreements: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    vpn_pairs: int = 0  # VPN host pairs measured: those that reach each other in the normal state
+    vpn_pairs_cut: int = 0  # of them, those the analysis predicts this failure cuts off
+    # VPN host pairs ("source > target IPv6") the analysis and the routers disagree on
+    vpn_disagreements: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -190,6 +221,16 @@ def reached(lab: Lab, router: str, exp: Expected) -> set[str]:
     return answers[0] & answers[1]
 
 
+def node_labels(node_id: int) -> list[int]:
+    """The MPLS labels of a router's node SIDs, v4 and v6 loopback (templates/frr/mpls.j2)."""
+    return [SRGB[0] + node_id, SRGB[0] + node_id + NODE_SID_V6_OFFSET]
+
+
+def kernel_labels(lab: Lab, router: str) -> set[str]:
+    """The labels the router's kernel forwards (`ip -M route`: a label, then where it goes)."""
+    return {line.split()[0] for line in in_ns(lab, router, "ip", "-M", "route", "show").stdout.splitlines() if line}
+
+
 def wait_converged(lab: Lab, exp: Expected, timeout: float) -> float:
     start = time.monotonic()
     full = exp.predicted(None)
@@ -217,6 +258,7 @@ def verify(
     failure_timeout: float = 8.0,
     sweep: bool = True,
     vpns: list[LabVpn] | None = None,
+    sweep_vpns: bool = True,
 ) -> Verification:
     timeout, failure_timeout = kernel.scaled(timeout), kernel.scaled(failure_timeout)
     converged = wait_converged(lab, exp, timeout)
@@ -232,34 +274,61 @@ def verify(
             checks.append(Check(router, "locators", others, sorted(learned_locators(lab, router, exp))))
             own = [str(exp.locators[router])]
             checks.append(Check(router, "end-sid", own, installed_end_sid(lab, router, exp)))
-    # the SRv6 path needs seg6local: on a kernel without it (FRR 8.4 on these hosts) there is none to show
-    has_srv6 = not kernel.missing((kernel.BY_ID["srv6"],))
+        if exp.labels:
+            others = sorted(str(label) for r in full[router] - {router} for label in exp.labels[r])
+            checks.append(Check(router, "labels", others, sorted(set(others) & kernel_labels(lab, router))))
+    # the SRv6 path needs seg6local: on a kernel without it (FRR 8.4 on these hosts) there is none to show;
+    # an MPLS lab shows its labels instead
+    has_srv6 = exp.transport != "mpls" and not kernel.missing((kernel.BY_ID["srv6"],))
     demo = srv6.run(lab, exp.igp, {r: exp.loopbacks[r][1] for r in exp.igp}, exp.locators) if has_srv6 else None
-    wired = [vpn for vpn in vpns or [] if vpn.hosts] if exp.locators else []
+    wired = [vpn for vpn in vpns or [] if vpn.hosts] if exp.transport in l3vpn.ENCAPSULATION else []
     measured = [vpn for vpn in wired if len(vpn.hosts) > 1]  # a VPN with one host: isolation only
-    traced = next((vpn.id for vpn in measured if sum(1 for h in vpn.hosts if h.ip) > 1), None)  # an IPv6 flow
-    vpn_checks = [l3vpn.run(lab, vpn, exp.links, exp.locators, trace=vpn.id == traced) for vpn in measured]
+    # one IPv6 flow traced, by the SRv6 outer header's destination (an MPLS one has no address to count)
+    hosts_v6 = (vpn.id for vpn in measured if sum(1 for h in vpn.hosts if h.ip) > 1)
+    traced = next(hosts_v6, None) if exp.locators else None
+    vpn_checks = [
+        l3vpn.run(lab, vpn, exp.links, exp.locators, trace=vpn.id == traced, transport=exp.transport)
+        for vpn in measured
+    ]
     isolated = l3vpn.isolation(lab, wired)
     if vpn_checks:
         wait_converged(lab, exp, timeout)  # the traced flow silenced a link, then restored it
-    rows = [_fail_one(lab, exp, link, failure_timeout) for link in exp.links] if sweep else []
+    swept = wired if sweep and sweep_vpns else []
+    # the pairs a failure can cut: those that reach each other in the normal state (the VPN checks
+    # above report any that do not)
+    normal = l3vpn.reach(lab, swept) if swept else set()
+    rows = [_fail_one(lab, exp, link, failure_timeout, swept, normal) for link in exp.links] if sweep else []
     return Verification(converged, checks, demo, rows, vpn_checks, isolated)
 
 
-def _fail_one(lab: Lab, exp: Expected, link: PlannedLink, timeout: float) -> FailureRow:
+def _fail_one(
+    lab: Lab, exp: Expected, link: PlannedLink, timeout: float, vpns: list[LabVpn], normal: set[HostPair]
+) -> FailureRow:
+    """Fail one link: who reaches whom, routers and (with `vpns`) VPN host pairs among the `normal`
+    ones, against the analysis' prediction for that failure; then restore it."""
     ends = lab.ends(link)
     predicted = exp.predicted(link)
+    predicted_pairs = exp.predicted_pairs(link, vpns) & normal
     start = time.monotonic()
     with failed_link(lab, ends):
-        measured = _settle(lab, exp, predicted, timeout)
+        measured, pairs = _settle(lab, exp, predicted, timeout, vpns, predicted_pairs)
         seconds = time.monotonic() - start
     wait_converged(lab, exp, timeout * 4)  # the restored link's adjacency back before the next failure
+    if vpns:
+        _settle(lab, exp, exp.predicted(None), timeout * 4, vpns, normal)  # the VPNs back too
     disagreements = {
         router: {"missing": sorted(predicted[router] - got), "extra": sorted(got - predicted[router])}
         for router, got in measured.items()
         if got != predicted[router]
     }
-    return FailureRow(link.id, not disagreements, round(seconds, 2), disagreements)
+    vpn_disagreements = {
+        what: sorted(f"{a} > {b} IPv{family}" for a, b, family in wrong)
+        for what, wrong in (("missing", predicted_pairs - pairs), ("extra", (pairs & normal) - predicted_pairs))
+        if wrong
+    }
+    agree = not disagreements and not vpn_disagreements
+    cut = len(normal - predicted_pairs)
+    return FailureRow(link.id, agree, round(seconds, 2), disagreements, len(normal), cut, vpn_disagreements)
 
 
 @contextmanager
@@ -278,11 +347,22 @@ def failed_link(lab: Lab, ends: tuple[str, str, str, str]) -> Iterator[None]:
         set_link(lab, ends, True)
 
 
-def _settle(lab: Lab, exp: Expected, predicted: dict[str, set[str]], timeout: float) -> dict[str, set[str]]:
-    """Measure until the network shows the prediction or the time runs out; the last measurement."""
+def _settle(
+    lab: Lab,
+    exp: Expected,
+    predicted: dict[str, set[str]],
+    timeout: float,
+    vpns: list[LabVpn],
+    predicted_pairs: set[HostPair],
+) -> tuple[dict[str, set[str]], set[HostPair]]:
+    """Measure until the network shows the prediction (loopbacks, and VPN host pairs where `vpns`) or
+    the time runs out; the last measurement."""
     deadline = time.monotonic() + timeout
     while True:
         measured = {router: reached(lab, router, exp) for router in exp.igp}
-        if measured == predicted or time.monotonic() > deadline:
-            return measured
+        igp_settled, late = measured == predicted, time.monotonic() > deadline
+        if igp_settled or late:  # the VPNs ride on the IGP: measured once it shows the prediction
+            pairs = l3vpn.reach(lab, vpns) if vpns else set()
+            if igp_settled and pairs == predicted_pairs or late:
+                return measured, pairs
         time.sleep(POLL)

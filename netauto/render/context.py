@@ -24,6 +24,13 @@ Context = dict[str, Any]
 STATIC_PRIMARY_PREFERENCE = 10
 STATIC_BACKUP_PREFERENCE = 20
 SRGB = (16000, 23999)
+# the IPv6 loopback's prefix SID (where a platform gives it one): the node's index in the SRGB's upper half
+NODE_SID_V6_OFFSET = (SRGB[1] - SRGB[0] + 1) // 2
+
+
+def _mpls(device: PlannedDevice) -> Context:
+    index = device.node_id or 0
+    return {"node_sid_index": index, "node_sid_index_v6": index + NODE_SID_V6_OFFSET, "srgb": list(SRGB)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +113,7 @@ def build_contexts(
         if device.role in IGP_ROLES:
             context["isis"] = _isis(device, context["interfaces"], network)
             context["srv6"] = _srv6(device, result) if plan.transport == "srv6" else None
-            context["mpls"] = (
-                {"node_sid_index": device.node_id, "srgb": list(SRGB)} if plan.transport == "mpls" else None
-            )
+            context["mpls"] = _mpls(device) if plan.transport == "mpls" else None
             context["bgp"] = _bgp(device, reflectors, clients, plan.asn, plan.transport)
             context["vrfs"] = _vrfs(device, result, index)
         else:
