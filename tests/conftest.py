@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -33,6 +36,25 @@ def run_netauto(
         text=True,
         timeout=timeout * SLOWDOWN,
     )
+
+
+@contextmanager
+def running_lab(workdir: Path, name: str, *up_args: str) -> Iterator[Path]:
+    """`netauto lab up` of the Qingpu sample as lab `name` in `workdir` (it must succeed), and
+    `lab down` afterwards whatever happened."""
+    try:
+        started = run_netauto("lab", "up", str(QINGPU), "--name", name, *up_args, cwd=workdir, timeout=1200)
+        assert started.returncode == 0, started.stdout + started.stderr
+        yield workdir
+    finally:
+        run_netauto("lab", "down", "--name", name, cwd=workdir)
+
+
+def lab_verification(workdir: Path, name: str, *verify_args: str, timeout: float = 900) -> Any:
+    """`netauto lab verify --json` of a running lab (it must succeed), parsed."""
+    result = run_netauto("lab", "verify", "--name", name, "--json", *verify_args, cwd=workdir, timeout=timeout)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def unavailable(in_ci: str, elsewhere: str) -> NoReturn:

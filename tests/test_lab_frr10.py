@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_lab_netns import _leftovers, _require_lab_host
 
-from conftest import QINGPU, TESTS, run_netauto
+from conftest import QINGPU, TESTS, lab_verification, run_netauto, running_lab
 from netauto.lab import netns, rootfs
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
@@ -26,24 +26,14 @@ pytestmark = pytest.mark.lab_kernel  # SRv6 (seg6local), VRF and VLAN devices
 @pytest.fixture(scope="module")
 def srv6_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     _require_lab_host("srv6", "vrf", "vlan")
-    workdir = tmp_path_factory.mktemp("srv6-lab")
-    try:
-        started = run_netauto(
-            "lab", "up", str(QINGPU), "--name", LAB, "--frr-version", "10", "--secrets", str(SECRETS),
-            cwd=workdir, timeout=1200,
-        )  # fmt: skip
-        assert started.returncode == 0, started.stdout + started.stderr
-        yield workdir
-    finally:
-        run_netauto("lab", "down", "--name", LAB, cwd=workdir)
+    with running_lab(tmp_path_factory.mktemp("srv6-lab"), LAB, "--frr-version", "10", "--secrets", str(SECRETS)) as lab:
+        yield lab
     assert _leftovers(LAB) == []
 
 
 @pytest.fixture(scope="module")
 def srv6_verification(srv6_lab: Path) -> dict:  # type: ignore[type-arg]
-    result = run_netauto("lab", "verify", "--name", LAB, "--json", "--no-sweep-vpns", cwd=srv6_lab, timeout=900)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return lab_verification(srv6_lab, LAB, "--no-sweep-vpns")  # type: ignore[no-any-return]
 
 
 def test_the_routers_run_frr_10_from_the_tree(srv6_lab: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_lab_netns import _leftovers, _require_lab_host
 
-from conftest import QINGPU, TESTS, run_netauto
+from conftest import TESTS, lab_verification, run_netauto, running_lab
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
 LAB = "nt-mpls"
@@ -26,23 +26,14 @@ pytestmark = pytest.mark.lab_kernel  # MPLS forwarding, VRF and VLAN devices
 def mpls_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     _require_lab_host("mpls", "vrf", "vlan")
     workdir = tmp_path_factory.mktemp("mpls-lab")
-    try:
-        started = run_netauto(
-            "lab", "up", str(QINGPU), "--name", LAB, "--frr-version", "10", "--transport", "mpls", *SLICE,
-            "--secrets", str(SECRETS), cwd=workdir, timeout=1200,
-        )  # fmt: skip
-        assert started.returncode == 0, started.stdout + started.stderr
+    with running_lab(workdir, LAB, "--frr-version", "10", "--transport", "mpls", *SLICE, "--secrets", str(SECRETS)):
         yield workdir
-    finally:
-        run_netauto("lab", "down", "--name", LAB, cwd=workdir)
     assert _leftovers(LAB) == []
 
 
 @pytest.fixture(scope="module")
 def mpls_verification(mpls_lab: Path) -> dict:  # type: ignore[type-arg]
-    result = run_netauto("lab", "verify", "--name", LAB, "--json", cwd=mpls_lab, timeout=1800)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return lab_verification(mpls_lab, LAB, timeout=1800)  # type: ignore[no-any-return]
 
 
 def test_the_routers_run_the_sr_mpls_config_netauto_renders(mpls_lab: Path) -> None:

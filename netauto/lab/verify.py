@@ -49,17 +49,7 @@ class Expected:
     def predicted_pairs(self, failed: PlannedLink | None, vpns: list[LabVpn]) -> set[HostPair]:
         """The VPN host pairs that still reach each other: both hosts' routers connected by the slice's
         links (the analysis' connectivity, one link removed). The core carries every VPN between PEs."""
-        index = {name: i for i, name in enumerate(self.devices)}
-        edges = [
-            Edge(k, link.id, index[link.a.device], index[link.b.device], "", 0.0, 1, frozenset(), ())
-            for k, link in enumerate(self.links)
-        ]
-        removed = frozenset(e.index for e in edges if failed is not None and e.id == failed.id)
-        graph = adjacency(len(self.devices), edges)
-        connected = {
-            device: {self.devices[n] for n in reachable(graph, [index[device]], removed_edges=removed)}
-            for device in self.devices
-        }
+        connected = still_connected(self.devices, self.links, failed)
         device_of = {host.name: host.device for vpn in vpns for host in vpn.hosts}
         return {
             pair for vpn in vpns for pair in l3vpn.pairs_of(vpn) if device_of[pair[1]] in connected[device_of[pair[0]]]
@@ -67,18 +57,21 @@ class Expected:
 
     def predicted(self, failed: PlannedLink | None) -> dict[str, set[str]]:
         """Per IS-IS router, the routers it still reaches (the analysis' connectivity, one link removed)."""
-        index = {name: i for i, name in enumerate(self.igp)}
-        edges = [
-            Edge(k, link.id, index[link.a.device], index[link.b.device], "", 0.0, 1, frozenset(), ())
-            for k, link in enumerate(self.links)
-            if link.a.device in index and link.b.device in index
-        ]
-        removed = frozenset(e.index for e in edges if failed is not None and e.id == failed.id)
-        graph = adjacency(len(self.igp), edges)
-        return {
-            router: {self.igp[n] for n in reachable(graph, [index[router]], removed_edges=removed)}
-            for router in self.igp
-        }
+        return still_connected(self.igp, self.links, failed)
+
+
+def still_connected(names: list[str], links: list[PlannedLink], failed: PlannedLink | None) -> dict[str, set[str]]:
+    """Per router of `names`, those it still reaches over the links between them with `failed` removed
+    (the analysis' connectivity)."""
+    index = {name: i for i, name in enumerate(names)}
+    edges = [
+        Edge(k, link.id, index[link.a.device], index[link.b.device], "", 0.0, 1, frozenset(), ())
+        for k, link in enumerate(links)
+        if link.a.device in index and link.b.device in index
+    ]
+    removed = frozenset(e.index for e in edges if failed is not None and e.id == failed.id)
+    graph = adjacency(len(names), edges)
+    return {name: {names[n] for n in reachable(graph, [index[name]], removed_edges=removed)} for name in names}
 
 
 def expected(plan: Plan, devices: list[str], links: list[PlannedLink]) -> Expected:
