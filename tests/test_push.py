@@ -195,6 +195,32 @@ def test_an_unreachable_router_stops_the_push_before_anything_changes(
     finally:
         netns.in_ns(running, "core-b-cr2", "ip", "link", "set", "mgmt0", "up")
     assert failed.returncode == 1 and "core-b-cr2" in failed.stderr and "nothing was changed" in failed.stderr
+    assert "Traceback" not in failed.stdout + failed.stderr
+    _, records = _journal(tmp_path)
+    assert not [r for r in records if r["action"] == "apply"]
+
+
+def test_a_router_that_never_greets_is_named_in_one_line_within_the_login_timeout(
+    scenario: tuple[PushLab, Path], tmp_path: Path
+) -> None:
+    """Its SSH server accepts the connection and then says nothing (frozen): the push gives up after
+    --login-timeout, says so in one line per router, prints no traceback, and changes nothing."""
+    lab, inventory = scenario
+    _approve_new_vpn(lab, tmp_path, inventory)
+    sshd = int((lab.ssh / "core-b-cr2" / "sshd.pid").read_text(encoding="utf-8").strip())
+    os.kill(sshd, signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        failed = _push(lab, tmp_path, inventory, "--apply", "--login-timeout", "3")
+        seconds = time.monotonic() - start
+    finally:
+        os.kill(sshd, signal.SIGCONT)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode == 1 and "nothing was changed" in failed.stderr, output
+    assert "Traceback" not in output and "Things you might try" not in output
+    named = [line for line in failed.stderr.splitlines() if "core-b-cr2" in line]
+    assert len(named) == 1 and "SSH" in named[0], named
+    assert seconds < 60, f"the push took {seconds:.0f} s with a 3 s login timeout"
     _, records = _journal(tmp_path)
     assert not [r for r in records if r["action"] == "apply"]
 

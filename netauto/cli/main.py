@@ -238,6 +238,10 @@ WorkersOption = Annotated[int, typer.Option("--workers", min=1, help="Devices ch
 CommandTimeoutOption = Annotated[
     float, typer.Option("--command-timeout", min=1, help="Seconds to wait for a device's answer to one command.")
 ]
+LoginTimeoutOption = Annotated[
+    float,
+    typer.Option("--login-timeout", min=1, help="Seconds from connecting to a device to its first prompt."),
+]
 ChangeIdOption = Annotated[str, typer.Option("--change-id", help="The change board's id for this change.")]
 ByOption = Annotated[str, typer.Option("--by", help="Who approves.")]
 
@@ -360,6 +364,7 @@ def push_command(
         typer.Option("--confirm-window", min=60, help="Seconds a device on a commit timer waits for the confirmation."),
     ] = 600,
     command_timeout: CommandTimeoutOption = 120.0,
+    login_timeout: LoginTimeoutOption = 20.0,
     resume: Annotated[Path | None, typer.Option("--resume", help="Continue the push of this journal.")] = None,
     rollback_journal: Annotated[
         Path | None, typer.Option("--rollback", help="Restore every device this journal touched.")
@@ -376,7 +381,15 @@ def push_command(
     from netauto.push.run import PushRequest, run_push, run_rollback
 
     options = PushOptions(
-        workers, batch_size, canary or [], max_failures, hosts_file, post_check_seconds, confirm_window, command_timeout
+        workers,
+        batch_size,
+        canary or [],
+        max_failures,
+        hosts_file,
+        post_check_seconds,
+        confirm_window,
+        command_timeout,
+        login_timeout,
     )
     if rollback_journal is not None:
         with stage_progress(stderr) as on_stage:
@@ -963,6 +976,7 @@ def runbook_run(
         float, typer.Option("--check-timeout", min=0, help="Seconds a check step gets to pass.")
     ] = 60.0,
     command_timeout: CommandTimeoutOption = 120.0,
+    login_timeout: LoginTimeoutOption = 20.0,
     resume: Annotated[Path | None, typer.Option("--resume", help="Continue the run of this journal.")] = None,
     rollback_journal: Annotated[
         Path | None, typer.Option("--rollback", help="Undo what the run of this journal changed.")
@@ -998,6 +1012,7 @@ def runbook_run(
         hosts_file=hosts_file,
         workers=workers,
         command_timeout=command_timeout,
+        login_timeout=login_timeout,
         check_seconds=check_seconds,
         journal_root=journal_root,
         resume=resume,

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,7 +40,18 @@ from netauto.pipeline import PlanResult
 from netauto.platforms import get_platform
 from netauto.push.canonical import canonical_configs
 from netauto.push.journal import DeviceState, Journal
-from netauto.push.strategies import DevicePlan, Outcome, confirm, needs_confirmation, restore, strategy_for, timeout
+from netauto.push.strategies import (
+    DevicePlan,
+    Outcome,
+    confirm,
+    describe_failure,
+    login_extras,
+    needs_confirmation,
+    restore,
+    session,
+    strategy_for,
+    timeout,
+)
 from netauto.review.configtree import parse, remediation
 
 
@@ -57,6 +69,7 @@ class PushOptions:
     post_check_seconds: float = 30.0  # how long a wave's devices get to show the planned adjacencies and sessions
     confirm_window: int = 600  # seconds a device on a commit timer keeps the change unconfirmed
     command_timeout: float = 120.0  # seconds to wait for a device's answer to one command (a lost session)
+    login_timeout: float = 20.0  # seconds from connecting to a device's first prompt
 
 
 @dataclass
@@ -85,6 +98,10 @@ Progress = Callable[[str, int, int], None]  # wave label, done, total
 
 
 def nornir_for(result: PlanResult, devices: list[str], options: PushOptions) -> Nornir:
+    """Nornir over the plan's `devices`, with the push's workers and time limits. Nornir's own log of a
+    failed task (a traceback per host) stays off the terminal: each failure reaches the user once, as
+    the device's outcome or the clear error that names it."""
+    _quiet_nornir()
     inventory = {"plan_result": result, "only": set(devices), "hosts_file": options.hosts_file}
     nr = InitNornir(
         inventory={"plugin": "NetautoInventory", "options": inventory},
@@ -93,7 +110,17 @@ def nornir_for(result: PlanResult, devices: list[str], options: PushOptions) -> 
     )
     for host in nr.inventory.hosts.values():
         host.data["command_timeout"] = options.command_timeout
+        netmiko = host.connection_options.get("netmiko")
+        if netmiko is not None:
+            netmiko.extras = {**(netmiko.extras or {}), **login_extras(options.login_timeout)}
     return nr
+
+
+def _quiet_nornir() -> None:
+    logger = logging.getLogger("nornir")
+    logger.propagate = False  # else Python's last-resort handler prints every task's traceback on stderr
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
 
 
 def backup_all(nr: Nornir, journal: Journal, devices: list[str]) -> dict[str, dict[str, Any]]:
@@ -106,7 +133,7 @@ def backup_all(nr: Nornir, journal: Journal, devices: list[str]) -> dict[str, di
 
 def _backup(task: Task, journal: Journal, states: dict[str, DeviceState]) -> Result:
     spec = get_platform(task.host.platform or "")
-    connection = task.host.get_connection("netmiko", task.nornir.config)
+    connection = session(task)
     running = connection.send_command(spec.config_syntax.show_running, read_timeout=timeout(task))
     interfaces: list[str] = []
     if spec.push and spec.push.interfaces_command:
@@ -253,7 +280,7 @@ def _apply(task: Task, plans: dict[str, DevicePlan], journal: Journal, step: Cal
 
 def _crashed(multi: Any) -> Outcome:
     exception = multi[0].exception
-    return Outcome("failed", f"{type(exception).__name__}: {exception}" if exception else "failed")
+    return Outcome("failed", describe_failure(exception))
 
 
 def post_checks(
@@ -280,7 +307,7 @@ def post_checks(
         problems = {}
         for device in remaining:
             if results[device].failed:
-                problems[device] = f"post-check could not run: {results[device][0].exception}"
+                problems[device] = f"post-check could not run: {describe_failure(results[device][0].exception)}"
                 continue
             up, neighbours, sessions, routes = results[device][0].result
             down = []
@@ -310,7 +337,7 @@ def _observe(task: Task) -> Result:
     established iBGP sessions, the routing table's prefixes (None: not checked on this platform)."""
     push = get_platform(task.host.platform or "").push
     assert push is not None
-    connection = task.host.get_connection("netmiko", task.nornir.config)
+    connection = session(task)
     up: set[str] | None = None
     neighbours: set[str] | None = None
     sessions: set[str] | None = None
@@ -364,5 +391,5 @@ def _restore(task: Task, journal: Journal) -> Result:
 def _raise_failures(results: AggregatedResult, what: str) -> None:
     failed = {name: multi[0].exception for name, multi in results.items() if multi.failed}
     if failed:
-        lines = [f"  {name}: {type(error).__name__}: {error}" for name, error in sorted(failed.items())]
+        lines = [f"  {name}: {describe_failure(error)}" for name, error in sorted(failed.items())]
         raise PushError(f"could not {what} {len(failed)} device(s); nothing was changed:\n" + "\n".join(lines))

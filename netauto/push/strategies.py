@@ -29,6 +29,7 @@ from netauto.review.configtree import diff_trees, digest, parse, remediation
 APPLY_PASSES = 3
 RESTORE_PASSES = 3
 COMMAND_TIMEOUT = 120.0  # seconds for one command's answer, unless the push says (host data command_timeout)
+LOGIN_TIMEOUT = 20.0  # seconds from TCP connect to the device's first prompt, unless the push says (login_timeout)
 
 
 class StrategyError(NetautoError):
@@ -66,7 +67,7 @@ def apply_verify_restore(task: Task, plan: DevicePlan, journal: Journal) -> Outc
     journal.write(name, "apply", "start", lines=len(plan.commands))
     syntax = spec.config_syntax
     try:
-        connection = task.host.get_connection("netmiko", task.nornir.config)
+        connection = session(task)
         intended, commands, passes = parse(plan.intended, syntax), plan.commands, 0
         while passes < APPLY_PASSES:  # at least once: a plan always has commands
             send_checked(connection, commands, spec.push, timeout(task))
@@ -92,7 +93,7 @@ def confirmed_commit(task: Task, plan: DevicePlan, journal: Journal) -> Outcome:
     )
     journal.write(name, "apply", "start", lines=len(plan.commands), confirm_within=plan.confirm_window)
     try:
-        connection = task.host.get_connection("netmiko", task.nornir.config)
+        connection = session(task)
         send_checked(connection, lines, push, timeout(task))
         journal.write(name, "apply", "ok", "in place on trial: the device undoes it unless confirmed")
         running = connection.send_command(syntax.show_running, read_timeout=timeout(task))
@@ -102,7 +103,7 @@ def confirmed_commit(task: Task, plan: DevicePlan, journal: Journal) -> Outcome:
 
 
 def _apply_failed(task: Task, journal: Journal, plan: DevicePlan, error: Exception) -> Outcome:
-    problem = f"{type(error).__name__}: {_first_line(error)}"
+    problem = describe_failure(error)
     journal.write(task.host.name, "apply", "failed", problem)
     return _restored(task, journal, plan.platform, problem)
 
@@ -125,7 +126,7 @@ def confirm(task: Task, journal: Journal, platform: str) -> None:
     """Make a confirmed_commit device's trial permanent (after the wave's post-checks passed)."""
     push = get_platform(platform).push
     assert push is not None and push.confirm is not None
-    connection = task.host.get_connection("netmiko", task.nornir.config)
+    connection = session(task)
     send_checked(connection, [push.confirm], push, timeout(task))
     journal.write(task.host.name, "confirm", "ok")
 
@@ -148,6 +149,22 @@ class ConfigRefused(StrategyError):
 def needs_confirmation(platform: str) -> bool:
     push = get_platform(platform).push
     return push is not None and push.strategy == "confirmed_commit"
+
+
+def session(task: Task) -> Any:
+    """The host's Netmiko session, opened on first use. Opening it (TCP, SSH, login, the first prompt,
+    paging off) may take up to the host's login timeout, where Netmiko's own reads would give up after
+    10 s: a distant or loaded router needs longer to print its first prompt. Once open, each command
+    says how long it waits (`timeout`)."""
+    connection = task.host.get_connection("netmiko", task.nornir.config)
+    connection.read_timeout_override = None  # the login's limit, not every later read's
+    return connection
+
+
+def login_extras(seconds: float) -> dict[str, float]:
+    """Netmiko's arguments that bound opening a session to `seconds` at each stage."""
+    return {"conn_timeout": seconds, "auth_timeout": seconds, "banner_timeout": seconds,
+            "read_timeout_override": seconds}  # fmt: skip
 
 
 def timeout(task: Task) -> float:
@@ -173,7 +190,7 @@ def restore(task: Task, journal: Journal, platform: str) -> bool:
     journal.write(name, "restore", "start")
     try:
         task.host.close_connections()  # a session that failed may be unusable: a fresh one
-        connection = task.host.get_connection("netmiko", task.nornir.config)
+        connection = session(task)
         if push.confirm is not None:
             connection.send_config_set([push.confirm], read_timeout=timeout(task))
         for _ in range(RESTORE_PASSES):
@@ -186,7 +203,7 @@ def restore(task: Task, journal: Journal, platform: str) -> bool:
             # refusals are not errors here: the next pass shows what is left
             connection.send_config_set(commands + commit, read_timeout=timeout(task))
     except Exception as error:  # noqa: BLE001
-        journal.write(name, "restore", "failed", f"{type(error).__name__}: {_first_line(error)}")
+        journal.write(name, "restore", "failed", describe_failure(error))
         return False
     still = _difference(current, backup, syntax)
     journal.write(name, "restore", "failed", f"the running config still differs from the backup: {still}")
@@ -206,9 +223,13 @@ def _difference(running: str, intended: str, syntax: ConfigSyntax, shown: int = 
     return "; ".join(lines)
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+def describe_failure(error: BaseException | None) -> str:
+    """One line for a device's failure: the exception's kind and the first line of its message (Netmiko
+    appends paragraphs of advice to a timeout)."""
+    if error is None:
+        return "failed"
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 STRATEGIES: dict[str, Strategy] = {

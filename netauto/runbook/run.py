@@ -35,7 +35,7 @@ from netauto.push.engine import PushOptions, backup_all, nornir_for
 from netauto.push.journal import Journal
 from netauto.push.locks import DEFAULT_LOCKS, device_locks
 from netauto.push.run import RefusedError, close_all, masker
-from netauto.push.strategies import confirm, restore, send_checked, timeout, timer_lines
+from netauto.push.strategies import confirm, describe_failure, restore, send_checked, session, timeout, timer_lines
 from netauto.review.configtree import digest
 from netauto.runbook.approvals import approved_or_refused
 from netauto.runbook.checks import Verdict, evaluate, unsupported
@@ -62,6 +62,7 @@ class RunOptions:
     hosts_file: Path | None = None
     workers: int = 10
     command_timeout: float = 120.0
+    login_timeout: float = 20.0
     check_seconds: float = 60.0  # how long a check step may take to pass (sessions, routes converging)
     journal_root: Path = Path("build/runbooks")
     resume: Path | None = None
@@ -122,7 +123,10 @@ def _sessions(result: PlanResult, devices: list[str], options: RunOptions) -> It
     """The runbook's devices locked against other pushes and runs, and Nornir to reach them; every
     session closed at the end."""
     push_options = PushOptions(
-        workers=options.workers, hosts_file=options.hosts_file, command_timeout=options.command_timeout
+        workers=options.workers,
+        hosts_file=options.hosts_file,
+        command_timeout=options.command_timeout,
+        login_timeout=options.login_timeout,
     )
     with device_locks(DEFAULT_LOCKS, devices):
         nr = nornir_for(result, devices, push_options)
@@ -244,14 +248,14 @@ def _ask_all(nr: Nornir, step: CheckStep, platforms: dict[str, str]) -> list[tup
         name = f"{check.kind} {check.device}" + (f" vrf {check.vrf}" if check.vrf else "")
         multi = results[check.device]
         if multi.failed:
-            verdicts.append((name, Verdict(False, f"could not ask: {multi[0].exception}")))
+            verdicts.append((name, Verdict(False, f"could not ask: {describe_failure(multi[0].exception)}")))
         else:
             verdicts.append((name, multi[0].result[k]))
     return verdicts
 
 
 def _evaluate(task: Task, step: CheckStep, platforms: dict[str, str]) -> Result:
-    connection = task.host.get_connection("netmiko", task.nornir.config)
+    connection = session(task)
 
     def ask(command: str) -> str:
         return str(connection.send_command(command, read_timeout=timeout(task)))
@@ -270,7 +274,7 @@ def _configure(nr: Nornir, step: ConfigStep, journal: Journal) -> tuple[str, str
     )
     failed = {d: m[0].exception for d, m in results.items() if m.failed}
     if failed:
-        return "failed", "; ".join(f"{d}: {type(e).__name__}: {e}" for d, e in sorted(failed.items()))
+        return "failed", "; ".join(f"{d}: {describe_failure(e)}" for d, e in sorted(failed.items()))
     return "ok", f"{len(step.devices)} device(s) changed"
 
 
@@ -285,7 +289,7 @@ def _step_task(task: Task, step: ConfigStep, journal: Journal, undo: bool = Fals
             task.host.close_connections()  # a session that failed may be unusable: a fresh one
         _send(task, lines.rollback if undo else lines.commands, journal, checked=not undo)
     except Exception as error:
-        journal.write(name, action, "failed", f"{type(error).__name__}: {error}", step=step.id)
+        journal.write(name, action, "failed", describe_failure(error), step=step.id)
         raise
     journal.write(name, action, "ok", step=step.id)
     return Result(host=task.host)
@@ -296,7 +300,7 @@ def _send(task: Task, lines: list[str], journal: Journal, checked: bool) -> None
     platform = task.host.platform or ""
     push = get_platform(platform).push
     assert push is not None
-    connection = task.host.get_connection("netmiko", task.nornir.config)
+    connection = session(task)
     if push.strategy == "confirmed_commit":
         lines = timer_lines(push.arm, TRIAL_SECONDS) + lines + timer_lines(push.commit_trial, TRIAL_SECONDS)
     if checked:
@@ -340,7 +344,7 @@ def _back_to_backup(task: Task, journal: Journal) -> Result:
     """The device's running config compared by meaning with its backup; put back from it if it differs."""
     platform = task.host.platform or ""
     syntax = get_platform(platform).config_syntax
-    connection = task.host.get_connection("netmiko", task.nornir.config)
+    connection = session(task)
     running = connection.send_command(syntax.show_running, read_timeout=timeout(task))
     if digest(running, platform) == digest(journal.backup(task.host.name), platform):
         journal.write(task.host.name, "compare", "ok", "equal to the backup")
