@@ -24,6 +24,9 @@ from netauto.errors import NetautoError
 from netauto.pipeline import PlanResult, build_plan
 from netauto.plan.model import PlannedDevice
 from netauto.platforms import get_platform
+from netauto.push import vtysh_driver
+
+vtysh_driver.register()
 
 
 class NetautoInventory:

@@ -17,6 +17,9 @@ from netmiko.exceptions import ConfigInvalidException, NetmikoAuthenticationExce
 from test_lab_netns import _leftovers, _require_lab_host
 
 from conftest import QINGPU, TESTS, run_netauto, unavailable
+from netauto.push import vtysh_driver
+
+vtysh_driver.register()
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
 LAB = "nt-ssh"
@@ -44,7 +47,7 @@ def ssh_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def _connect(folder: Path, device: str, key: Path | None = None, known_hosts: Path | None = None) -> ConnectHandler:
     hosts = yaml.safe_load((folder / "hosts.yaml").read_text(encoding="utf-8"))
     return ConnectHandler(
-        device_type="cisco_ios",
+        device_type=vtysh_driver.DEVICE_TYPE,
         host=hosts[device]["hostname"],
         port=hosts[device]["port"],
         username="root",

@@ -22,6 +22,9 @@ from test_lab_netns import _leftovers
 
 from conftest import QINGPU, TESTS, run_netauto, unavailable
 from netauto.lab import kernel, vm
+from netauto.push import vtysh_driver
+
+vtysh_driver.register()
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
 LAB = "nt-vm"
@@ -87,7 +90,7 @@ def test_the_routers_in_the_vm_answer_ssh_from_the_host(vm_lab: Path) -> None:
     assert len(hosts) == 6 and {entry["hostname"] for entry in hosts.values()} == {"127.0.0.1"}
     for device in ("core-a-cr1", "baihe-v01-ce1"):
         connection = ConnectHandler(
-            device_type="cisco_ios",
+            device_type=vtysh_driver.DEVICE_TYPE,
             host="127.0.0.1",
             port=hosts[device]["port"],
             username="root",

@@ -549,7 +549,7 @@ def lab_up(
         stderr.print("Error: --wan-delay needs netem, which this kernel lacks: use --engine vm", markup=False)
         raise typer.Exit(1)
     if choice.engine == "vm":
-        _lab_up_in_vm(name, choice.lacking, vm_memory, vm_cpus, folder / "ssh" if with_ssh else None)
+        _lab_up_in_vm(name, choice.lacking, vm_memory, vm_cpus, folder / "ssh" if with_ssh else None, frr_version)
     if choice.lacking:
         stderr.print(
             f"Warning: this kernel lacks {', '.join(choice.lacking)}: the lab cannot show them here (--engine vm can)",
@@ -587,14 +587,16 @@ def lab_up(
     stdout.print(summary, markup=False)
 
 
-def _lab_up_in_vm(name: str, lacking: tuple[str, ...], memory_mb: int, cpus: int, ssh: Path | None) -> None:
+def _lab_up_in_vm(
+    name: str, lacking: tuple[str, ...], memory_mb: int, cpus: int, ssh: Path | None, frr_version: str
+) -> None:
     """Boot the lab VM (or reuse it) and bring the lab up inside it with the netns engine; with `ssh`
     (the lab's SSH folder), the routers' sshd reachable from here too."""
     from netauto.lab import engines, vm
 
     if lacking:
         stderr.print(f"this kernel lacks {', '.join(lacking)}: the lab runs in the VM", markup=False)
-    machine = _vm_start(vm.DEFAULT_VM, memory_mb, cpus)
+    machine = _vm_start(vm.DEFAULT_VM, memory_mb, cpus, with_frr10=frr_version == "10")
     run_guarded(lambda: engines.remember_vm(name, machine.name))
     code = engines.forward(machine, [*sys.argv[1:], "--engine", "netns"])
     if code == 0 and ssh is not None:
@@ -603,7 +605,9 @@ def _lab_up_in_vm(name: str, lacking: tuple[str, ...], memory_mb: int, cpus: int
     raise typer.Exit(code)
 
 
-def _vm_start(vm_name: str, memory_mb: int, cpus: int):  # type: ignore[no-untyped-def]
+def _vm_start(vm_name: str, memory_mb: int, cpus: int, with_frr10: bool = True):  # type: ignore[no-untyped-def]
+    """The running VM, or a new one. A new one reads the FRR 10.3 tree through its cached read-only
+    share (vm.GUEST_CACHED): the tree is made ready here first, on the host, where building it is fast."""
     import time
 
     from netauto.lab import vm
@@ -611,6 +615,8 @@ def _vm_start(vm_name: str, memory_mb: int, cpus: int):  # type: ignore[no-untyp
     running = vm.find(vm_name)
     if running is not None:
         return running
+    if with_frr10:
+        run_guarded(lambda: _frr_install("10"))
     started = time.monotonic()
     machine = run_guarded(lambda: vm.start(vm_name, memory_mb, cpus))
     stderr.print(

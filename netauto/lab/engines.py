@@ -102,6 +102,8 @@ def expose_ssh(machine: vm.Vm, folder: Path) -> tuple[Path, Path]:
     import yaml
 
     hosts = yaml.safe_load((folder / "hosts.yaml").read_text(encoding="utf-8"))
+    if not isinstance(hosts, dict) or not hosts:
+        raise LabError(f"{folder / 'hosts.yaml'}: the lab in the VM wrote no routers' SSH addresses")
     rules = [f"add table ip {NFT_TABLE}", f"flush table ip {NFT_TABLE}"]
     rules += [f"add chain ip {NFT_TABLE} pre {{ type nat hook prerouting priority -100 ; }}"]
     rules += [f"add chain ip {NFT_TABLE} post {{ type nat hook postrouting priority 100 ; }}"]

@@ -110,6 +110,7 @@ def nornir_for(result: PlanResult, devices: list[str], options: PushOptions) -> 
     )
     for host in nr.inventory.hosts.values():
         host.data["command_timeout"] = options.command_timeout
+        host.data["login_timeout"] = options.login_timeout
         netmiko = host.connection_options.get("netmiko")
         if netmiko is not None:
             netmiko.extras = {**(netmiko.extras or {}), **login_extras(options.login_timeout)}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any
 
+from netmiko.exceptions import NetmikoTimeoutException, ReadTimeout
 from nornir.core.task import Task
 
 from netauto.errors import NetautoError
@@ -156,9 +157,23 @@ def session(task: Task) -> Any:
     paging off) may take up to the host's login timeout, where Netmiko's own reads would give up after
     10 s: a distant or loaded router needs longer to print its first prompt. Once open, each command
     says how long it waits (`timeout`)."""
-    connection = task.host.get_connection("netmiko", task.nornir.config)
+    opening = "netmiko" not in task.host.connections
+    try:
+        connection = task.host.get_connection("netmiko", task.nornir.config)
+    except (NetmikoTimeoutException, ReadTimeout) as error:
+        if not opening:
+            raise
+        seconds = float(task.host.data.get("login_timeout", LOGIN_TIMEOUT))
+        raise LoginTimeout(
+            f"no session with a prompt within {seconds:g} s of connecting ({describe_failure(error)}); "
+            "a slow or distant router needs a longer --login-timeout"
+        ) from None
     connection.read_timeout_override = None  # the login's limit, not every later read's
     return connection
+
+
+class LoginTimeout(NetautoError):
+    pass
 
 
 def login_extras(seconds: float) -> dict[str, float]:
