@@ -20,6 +20,7 @@ from netauto.cli.output import (
     print_diagnostics,
     print_plan_summary,
     print_push_report,
+    print_rows,
     print_verification,
     stage_progress,
     wave_progress,
@@ -276,6 +277,26 @@ def diff(
         return
     print_change(stdout, change)
     stdout.print(f"Review: {html} and {markdown}", markup=False, highlight=False)
+
+
+@app.command("parse")
+def parse_command(
+    platform: Annotated[str, typer.Argument(help="The platform (huawei_vrp, h3c_comware, cisco_iosxr, ...).")],
+    command: Annotated[str, typer.Argument(help="The command the output answers, as typed (quoted).")],
+    file: Annotated[Path, typer.Argument(help="A file holding the device's output.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+) -> None:
+    """Parse a saved device output as the checks do: the rows, with stable field names."""
+    from netauto.parse import parse_with, parser_for_command
+
+    chosen = run_guarded(lambda: parser_for_command(platform, command))
+    text = run_guarded(lambda: file.read_text(encoding="utf-8", errors="replace"))
+    rows = run_guarded(lambda: parse_with(chosen, text))
+    if as_json:
+        document = {"platform": platform, "command": command, "query": chosen.query, "parser": chosen.library}
+        sys.stdout.write(json.dumps({**document, "rows": rows}, ensure_ascii=False, indent=2) + "\n")
+        return
+    print_rows(stdout, f"{chosen.query} ({chosen.library}): {len(rows)} rows", rows)
 
 
 def _require_approver(change_id: str, by: str) -> None:

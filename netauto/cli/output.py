@@ -101,6 +101,17 @@ def _table(title: str, headers: tuple[str, ...], rows: Iterable[tuple[object, ..
     return table
 
 
+def print_rows(console: Console, title: str, rows: list[dict[str, Any]]) -> None:
+    """Parsed rows as a table, one column per field."""
+    headers = tuple(rows[0]) if rows else ()
+    table = Table(title=title, title_justify="left")
+    for header in headers:
+        table.add_column(header)
+    for row in rows:
+        table.add_row(*(str(row.get(h, "")) for h in headers))
+    console.print(table)
+
+
 def _gbps(value: float) -> str:
     return f"{value:g}"
 

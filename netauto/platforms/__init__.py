@@ -85,6 +85,43 @@ class CheckSpec(BaseModel):
     bgp: str | None = None  # the VRF's BGP sessions and their states
 
 
+class ParserSpec(BaseModel):
+    """One command a check reads and how its answer is parsed (netauto/parse): `command` as sent, with
+    {vrf} (the platform's VRF clause, empty for the global table) and for ping {target}, {count},
+    {timeout}; the library that parses it (`ntc`: ntc-templates' TextFSM template for the platform
+    and the command given, which may differ from the one sent when the layout is the same; `textfsm`:
+    netauto's own template, a file under netauto/parse/templates/); and the stable fields, each a
+    format string over the library's row (a list value is joined, unless named in `explode`: one
+    row per item)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    command: str
+    ntc: str | None = None
+    textfsm: str | None = None
+    fields: dict[str, str]
+    explode: list[str] = []
+    up: str | None = None  # a regular expression on the row's `state`: the peer or interface is up
+    trim: str = ""  # characters stripped from the end of every value (VRP marks dynamic peers with *)
+    source: str = ""  # where the layout comes from when no real output tests it (vendor documentation)
+
+    @model_validator(mode="after")
+    def _one_library(self) -> ParserSpec:
+        if (self.ntc is None) == (self.textfsm is None):
+            raise ValueError("a parser names exactly one of `ntc` (a template of ntc-templates) or `textfsm`")
+        return self
+
+
+class ParsersSpec(BaseModel):
+    """The platform's parsers, keyed by what they read (netauto/parse/__init__.py QUERIES)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ntc_platform: str | None = None  # ntc-templates' name for the platform
+    vrf_clause: str = " vpn-instance {name}"
+    commands: dict[str, ParserSpec]
+
+
 class ConfigSyntax(BaseModel):
     """How the platform writes a config: what to skip when comparing, how to undo and leave."""
 
@@ -130,6 +167,7 @@ class PlatformSpec(BaseModel):
     config_syntax: ConfigSyntax
     push: PushSpec | None = None
     checks: CheckSpec | None = None
+    parsers: ParsersSpec | None = None
     features: dict[str, bool]
     vrf_name_max: int | None = None  # the longest VRF name the platform takes (Linux VRF devices: 15)
 
