@@ -183,6 +183,17 @@ def test_an_approved_change_is_committed_on_trial_confirmed_after_the_post_check
     }
     for device, platform in routers.platforms.items():
         assert timers[platform] in routers.log(device), device
+    post_checks = {  # each router asked in its own words for its IS-IS peers, iBGP sessions and routes
+        "huawei_vrp": ("display isis peer", "display bgp vpnv4 all peer", "display ip routing-table verbose"),
+        "h3c_comware": ("display isis peer", "display bgp peer vpnv4", "display ip routing-table"),
+        "cisco_iosxr": ("show isis neighbors", "show bgp vpnv4 unicast summary", "show route ipv4"),
+    }
+    for device, platform in routers.platforms.items():
+        typed = {
+            line.rsplit("> ", 1)[-1].rsplit("] ", 1)[-1].rsplit("# ", 1)[-1]
+            for line in routers.log(device).splitlines()
+        }
+        assert set(post_checks[platform]) <= typed, device
     time.sleep(WINDOW * TIME_SCALE + 2)  # confirmed: the routers' timers undo nothing
     assert routers.meanings() == intended
     restored = _rollback(routers, tmp_path, inventory, folder)
@@ -267,6 +278,25 @@ def _spawn_push(routers: Routers, cwd: Path, inventory: Path, *args: str) -> sub
     command += ["--hosts", str(routers.folder / "hosts.yaml"), "--confirm-window", str(WINDOW), *TIMEOUT, *args]
     env = {**os.environ, **routers.env()}
     return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_an_isis_adjacency_that_does_not_come_up_is_caught_and_the_router_restored(
+    scenario: tuple[Routers, Path], tmp_path: Path
+) -> None:
+    """Its port stays up; only IS-IS to core-b-cr1 does not form: the IS-IS post-check, read from the
+    router's `display isis peer` with the VRP parser, catches it."""
+    routers, inventory = scenario
+    before = routers.meanings()
+    _approve_change(routers, tmp_path, inventory)
+    routers.fault("core-a-cr1", isis_down="^200GE0/5/1$")
+    failed = _push(routers, tmp_path, inventory, "--apply", "--canary", "core-a-cr1", "--post-check-timeout", "2")
+    assert failed.returncode == 4, failed.stdout + failed.stderr
+    _, records = _journal(tmp_path)
+    assert _actions(records, "core-a-cr1")[-3:] == ["post-check failed", "restore start", "restore ok"]
+    detail = next(r["detail"] for r in records if r["device"] == "core-a-cr1" and r["action"] == "post-check")
+    assert "IS-IS adjacency down to core-b-cr1" in detail and "interface down" not in detail, detail
+    assert all("apply start" not in _actions(records, d) for d in routers.platforms if d != "core-a-cr1")
+    assert routers.meanings() == before
 
 
 def test_a_failed_post_check_restores_the_router_on_trial_and_stops_the_push(

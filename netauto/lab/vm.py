@@ -68,9 +68,11 @@ LAB_MODULES = (
     "nft_ct",
     "nft_masq",
 )
-# Folders the guest keeps to itself: tmpfs over them (run-time state: namespaces, FRR's sockets)...
+# Folders the guest keeps to itself: tmpfs over them (run-time state: namespaces, FRR's sockets; the
+# FRR 10.3 tree's /tmp, where the lab writes scratch files the tree's programs read, as the tree itself
+# is read-only in the guest: GUEST_CACHED)...
 # (/tmp and the working folders stay shared: a lab brought up from the host keeps its files there)
-GUEST_TMPFS = ("/run", "/var/lib/netauto/rootfs-trixie/run")
+GUEST_TMPFS = ("/run", "/var/lib/netauto/rootfs-trixie/run", "/var/lib/netauto/rootfs-trixie/tmp")
 # ...and folders it sees from the host but writes to a tmpfs layer above (FRR's per-router configs)
 GUEST_OVERLAYS = ("/etc/frr", "/var/lib/netauto/rootfs-trixie/etc/frr")
 # 9p caching: "loose" trusts the guest's cache (fast, but the guest may miss a change the host makes

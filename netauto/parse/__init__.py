@@ -34,8 +34,8 @@ QUERIES: dict[str, tuple[str, ...]] = {
     "routes_v4": ("prefix", "next_hop", "protocol", "interface"),
     "routes_v6": ("prefix", "next_hop", "protocol", "interface"),
     "interfaces": ("interface", "state", "protocol"),
-    "srv6_locators": ("name", "prefix", "state"),
-    "ping": ("target", "sent", "received"),
+    "srv6_locators": ("name", "prefix"),
+    "ping": ("target", "sent", "received"),  # the command takes {target}, {count}, {timeout} (s), {timeout_ms}
 }
 
 Row = dict[str, Any]
@@ -54,8 +54,14 @@ class Parser:
 
     def command(self, vrf: str | None = None, **values: object) -> str:
         """The command as sent: for a VRF, or the global table when `vrf` is None."""
-        clause = self.clauses.vrf_clause.format(name=vrf) if vrf else ""
+        clause = self.vrf_clause.format(name=vrf) if vrf else ""
+        if "timeout" in values:  # seconds; VRP and Comware take milliseconds
+            values.setdefault("timeout_ms", round(float(str(values["timeout"])) * 1000))
         return self.spec.command.format(vrf=clause, **values)
+
+    @property
+    def vrf_clause(self) -> str:
+        return self.spec.vrf_clause if self.spec.vrf_clause is not None else self.clauses.vrf_clause
 
     @property
     def clauses(self) -> ParsersSpec:
@@ -72,7 +78,7 @@ class Parser:
     @property
     def usage(self) -> str:
         """The command as an engineer types it: `display ip routing-table [vpn-instance NAME] verbose`."""
-        clause = self.clauses.vrf_clause.format(name="NAME").strip()
+        clause = self.vrf_clause.format(name="NAME").strip()
         return re.sub(r"\{(\w+)\}", lambda m: f" [{clause}]" if m[1] == "vrf" else m[1].upper(), self.spec.command)
 
 
@@ -112,7 +118,25 @@ def parse_with(chosen: Parser, text: str) -> list[Row]:
     spec = chosen.spec
     raw = _ntc_rows(chosen, text) if spec.ntc else _textfsm_rows(spec.textfsm or "", text)
     rows = [_stable(spec, exploded) for row in raw for exploded in _explode(row, spec.explode)]
+    abbreviations = chosen.clauses.interface_abbreviations
+    for row in rows:
+        if row.get("interface"):
+            row["interface"] = full_interface_name(row["interface"], abbreviations)
     return [row for row in rows if any(row[field] for field in QUERIES[chosen.query][:1])]
+
+
+def full_interface_name(name: str, abbreviations: dict[str, str]) -> str:
+    """The name as the config writes it, where the platform printed a short one (its letters before the
+    first digit are an abbreviation it lists). netutils' canonical names are Cisco IOS ones
+    (TenGigabitEthernet for IOS-XR's TenGigE, H3C's Ten-GigabitEthernet): not used.
+
+    >>> full_interface_name("XGE2/0/1.10", {"XGE": "Ten-GigabitEthernet"}), full_interface_name("GE0/1", {})
+    ('Ten-GigabitEthernet2/0/1.10', 'GE0/1')
+    """
+    match = re.match(r"([A-Za-z-]+)(\d.*)", name)
+    if match is None or match[1] not in abbreviations:
+        return name
+    return abbreviations[match[1]] + match[2]
 
 
 def _ntc_rows(chosen: Parser, text: str) -> list[dict[str, Any]]:
@@ -156,7 +180,7 @@ def _stable(spec: ParserSpec, row: dict[str, Any]) -> Row:
 
 def _command_pattern(chosen: Parser) -> re.Pattern[str]:
     """The parser's command with every {placeholder} as a word, and the VRF clause optional."""
-    clause = re.escape(chosen.clauses.vrf_clause).replace(re.escape("{name}"), r"\S+")
+    clause = re.escape(chosen.vrf_clause).replace(re.escape("{name}"), r"\S+")
     parts = re.split(r"(\{\w+\})", chosen.spec.command)
     pattern = "".join(
         f"(?:{clause})?" if part == "{vrf}" else r"\S+" if part.startswith("{") else re.escape(part) for part in parts

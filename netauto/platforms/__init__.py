@@ -55,6 +55,7 @@ class PushSpec(BaseModel):
     interfaces_command: str | None = None  # lists the device's interfaces: name first, status in a column
     interfaces_status_column: int = 1
     post_checks: list[Literal["interfaces", "isis", "bgp", "loopbacks"]] = ["interfaces"]
+    observe: Literal["parsed", "frr_json"] = "parsed"  # how post-checks read the answers (push/observe.py)
     # confirmed_commit: the change is undone by the device itself unless confirmed in time. Timer
     # commands take {seconds} or {minutes}; `arm` goes before the lines (the lines take effect as they
     # are typed), `commit_trial` after them (a candidate committed on trial)
@@ -103,6 +104,7 @@ class ParserSpec(BaseModel):
     explode: list[str] = []
     up: str | None = None  # a regular expression on the row's `state`: the peer or interface is up
     trim: str = ""  # characters stripped from the end of every value (VRP marks dynamic peers with *)
+    vrf_clause: str | None = None  # where the command names a VRF otherwise than the platform's clause
     source: str = ""  # where the layout comes from when no real output tests it (vendor documentation)
 
     @model_validator(mode="after")
@@ -119,6 +121,8 @@ class ParsersSpec(BaseModel):
 
     ntc_platform: str | None = None  # ntc-templates' name for the platform
     vrf_clause: str = " vpn-instance {name}"
+    # the short interface names the platform prints (Comware's XGE2/0/0) -> the names its config uses
+    interface_abbreviations: dict[str, str] = {}
     commands: dict[str, ParserSpec]
 
 

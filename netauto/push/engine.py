@@ -27,19 +27,12 @@ from nornir.core.task import AggregatedResult, Result, Task
 
 from netauto.errors import NetautoError
 from netauto.lab.netns import FrrInstall
-from netauto.lab.verify import (
-    BGP_SESSIONS,
-    ISIS_NEIGHBORS,
-    ROUTES,
-    expected,
-    parse_bgp_established,
-    parse_isis_neighbors,
-    parse_route_prefixes,
-)
+from netauto.lab.verify import expected
 from netauto.pipeline import PlanResult
 from netauto.platforms import get_platform
 from netauto.push.canonical import canonical_configs
 from netauto.push.journal import DeviceState, Journal
+from netauto.push.observe import interface_states, observe
 from netauto.push.strategies import (
     DevicePlan,
     Outcome,
@@ -136,30 +129,12 @@ def _backup(task: Task, journal: Journal, states: dict[str, DeviceState]) -> Res
     spec = get_platform(task.host.platform or "")
     connection = session(task)
     running = connection.send_command(spec.config_syntax.show_running, read_timeout=timeout(task))
-    interfaces: list[str] = []
-    if spec.push and spec.push.interfaces_command:
-        listing = connection.send_command(spec.push.interfaces_command, read_timeout=timeout(task))
-        interfaces = list(interface_states(listing, spec.push.interfaces_status_column))
+    interfaces = list(interface_states(task.host.platform or "", _asker(task, connection)) or {})
     state = states.get(task.host.name)
     if state is None or not state.backed_up:  # a resumed push keeps the backup from before it began
         journal.save_backup(task.host.name, running)
         journal.write(task.host.name, "backup", "ok")
     return Result(host=task.host, result={"running": running, "interfaces": interfaces})
-
-
-def interface_states(listing: str, column: int = 1) -> dict[str, str]:
-    """Interface -> up/down, from the platform's interface listing (name first, status in `column`;
-    administratively down and other states count as down)."""
-    rows = [line.split() for line in listing.splitlines()]
-    return {
-        w[0]: "up" if w[column].lower() == "up" else "down"
-        for w in rows
-        if len(w) > column and w[0] != "Interface" and _is_state(w[column])
-    }
-
-
-def _is_state(word: str) -> bool:
-    return word.lower().lstrip("*") in ("up", "down", "shutdown", "admin-down")  # VRP marks admin-down as *down
 
 
 def device_plans(
@@ -334,26 +309,16 @@ def post_checks(
 
 
 def _observe(task: Task) -> Result:
-    """What the platform's post-checks read: the interfaces that are up, the IS-IS neighbours, the
-    established iBGP sessions, the routing table's prefixes (None: not checked on this platform)."""
-    push = get_platform(task.host.platform or "").push
-    assert push is not None
-    connection = session(task)
-    up: set[str] | None = None
-    neighbours: set[str] | None = None
-    sessions: set[str] | None = None
-    routes: set[str] | None = None
-    if "interfaces" in push.post_checks and push.interfaces_command:
-        listing = connection.send_command(push.interfaces_command, read_timeout=timeout(task))
-        states = interface_states(listing, push.interfaces_status_column)
-        up = {name for name, state in states.items() if state == "up"}
-    if "isis" in push.post_checks:
-        neighbours = parse_isis_neighbors(connection.send_command(ISIS_NEIGHBORS, read_timeout=timeout(task)))
-    if "bgp" in push.post_checks:
-        sessions = parse_bgp_established(connection.send_command(BGP_SESSIONS, read_timeout=timeout(task)))
-    if "loopbacks" in push.post_checks:
-        routes = parse_route_prefixes(connection.send_command(ROUTES, read_timeout=timeout(task)))
-    return Result(host=task.host, result=(up, neighbours, sessions, routes))
+    """What the platform's post-checks read (observe.py)."""
+    seen = observe(task.host.platform or "", _asker(task, session(task)))
+    return Result(host=task.host, result=(seen.up, seen.neighbours, seen.sessions, seen.routes))
+
+
+def _asker(task: Task, connection: Any) -> Callable[[str], str]:
+    def ask(command: str) -> str:
+        return str(connection.send_command(command, read_timeout=timeout(task)))
+
+    return ask
 
 
 def rollback(

@@ -38,6 +38,9 @@ from pathlib import Path
 import paramiko
 import yaml
 
+from . import answers
+from .routing import Network, Router, router_of
+
 # --------------------------------------------------------------------------------------------------
 # The config tree
 # --------------------------------------------------------------------------------------------------
@@ -412,9 +415,13 @@ class Faults:
     latency_ms: float | None = None
     once: bool = False  # the drop happens to one session: the fault file is removed when it does
     down: re.Pattern[str] | None = None  # interfaces shown down (their far end failed)
+    isis_down: re.Pattern[str] | None = None  # interfaces up whose IS-IS adjacency does not form
 
     def shown_down(self, interface: str) -> bool:
         return self.down is not None and self.down.search(interface) is not None
+
+    def isis_refused(self, interface: str) -> bool:
+        return self.isis_down is not None and self.isis_down.search(interface) is not None
 
 
 def read_faults(path: Path) -> Faults:
@@ -425,6 +432,7 @@ def read_faults(path: Path) -> Faults:
     once: true           # ... only the next session that gets there (the file is removed then)
     latency_ms: 200      # before every answer (overrides the spec's)
     down: REGEX          # interfaces whose name matches are shown down
+    isis_down: REGEX     # interfaces whose IS-IS adjacency does not form (say, a hello key mismatch)
     """
     if not path.exists():
         return Faults()
@@ -439,6 +447,7 @@ def read_faults(path: Path) -> Faults:
             latency_ms=None if data.get("latency_ms") is None else float(data["latency_ms"]),
             once=bool(data.get("once", False)),
             down=None if data.get("down") is None else re.compile(str(data["down"])),
+            isis_down=None if data.get("isis_down") is None else re.compile(str(data["isis_down"])),
         )
     except (OSError, yaml.YAMLError, re.error, TypeError, ValueError) as error:
         raise ValueError(f"{path.name}: {error}") from error
@@ -475,6 +484,7 @@ class Device:
         self.log_file = settings.state_dir / f"{self.name}.log"
         self.faults_file = settings.state_dir / f"{self.name}.faults.yaml"
         self._session_numbers = itertools.count(1)
+        self.network: Callable[[], Network] = lambda: Network([self.router()])  # the server sets the whole one
         self._write_running()
         self.log(f"-- started: {self.dialect.platform} on 127.0.0.1:{self.port}")
 
@@ -492,6 +502,17 @@ class Device:
             prefix = self.dialect.name_keyword + " "
             line = next((node.line for node in self.running.children if node.line.startswith(prefix)), "")
         return line[len(prefix) :].strip() or self.name
+
+    def router(self) -> Router:
+        """The router as its running config and faults describe it (routing.py)."""
+        faults = self.faults()
+        with self.lock:
+            return router_of(
+                self.hostname(), self.dialect.platform, self.running, faults.shown_down, faults.isis_refused
+            )
+
+    def router_id(self) -> str:
+        return next((a for a in self.router().loopbacks if "." in a), "0.0.0.0")
 
     def show_running(self) -> str:
         with self.lock:
@@ -914,7 +935,20 @@ class HuaweiStyleSession(CliSession):
             return lines_reply(*self.interface_brief())
         if text == "display version":
             return Reply(self.version_text)
+        return self.display_state(text)
+
+    def display_state(self, text: str) -> Reply | None:
+        """The routing state the checks ask for, in the platform's layout (answers.py)."""
         return None
+
+    def isis_adjacencies(self) -> list[answers.Adjacency]:
+        return self.device.network().adjacencies(self.device.hostname())
+
+    def sessions(self) -> list[answers.Session]:
+        return self.device.network().sessions(self.device.hostname())
+
+    def v4_routes(self) -> list[answers.Route]:
+        return [r for r in self.device.network().routes(self.device.hostname()) if "." in r.prefix]
 
     def interface_brief(self) -> list[str]:
         rows = ["Interface                   PHY   Protocol  InUti OutUti   inErrors  outErrors"]
@@ -992,6 +1026,16 @@ class VrpSession(HuaweiStyleSession):
     def exit_question(self) -> str:
         return VRP_EXIT_QUESTION
 
+    def display_state(self, text: str) -> Reply | None:
+        asn = self.device.router().asn
+        if text == "display isis peer":
+            return lines_reply(*answers.vrp_isis_peer(self.isis_adjacencies()))
+        if text == "display bgp vpnv4 all peer":
+            return lines_reply(*answers.vrp_bgp_peer(self.device.router_id(), asn, self.sessions()))
+        if text == "display ip routing-table verbose":
+            return lines_reply(*answers.vrp_routing_table_verbose(self.v4_routes()))
+        return None
+
     def control_command(self, text: str) -> Reply | None:
         common = self.common_control(text)
         if common is not None:
@@ -1054,6 +1098,23 @@ class ComwareSession(HuaweiStyleSession):
 
     def system_view_banner(self) -> str:
         return "System View: return to User View with Ctrl+Z."
+
+    def interface_brief(self) -> list[str]:
+        faults = self.device.faults()
+        with self.device.lock:
+            interfaces = interface_rows(self.device.running)
+        up = [(name, node.find("shutdown") is None and not faults.shown_down(name)) for name, node in interfaces]
+        return answers.comware_interface_brief(up)
+
+    def display_state(self, text: str) -> Reply | None:
+        asn = self.device.router().asn
+        if text == "display isis peer":
+            return lines_reply(*answers.comware_isis_peer(self.isis_adjacencies()))
+        if text == "display bgp peer vpnv4":
+            return lines_reply(*answers.comware_bgp_peer(self.device.router_id(), asn, self.sessions()))
+        if text == "display ip routing-table":
+            return lines_reply(*answers.comware_routing_table(self.v4_routes()))
+        return None
 
     def control_command(self, text: str) -> Reply | None:
         common = self.common_control(text)
@@ -1129,6 +1190,14 @@ class XrSession(CliSession):
             return lines_reply(*self.interface_brief())
         if text == "show version":
             return Reply(self.version_text)
+        network, name = self.device.network(), self.device.hostname()
+        if text == "show isis neighbors":
+            return lines_reply(*answers.xr_isis_neighbors(network.adjacencies(name)))
+        if text == "show bgp vpnv4 unicast summary":
+            router = self.device.router()
+            return lines_reply(*answers.xr_bgp_summary(self.device.router_id(), router.asn, network.sessions(name)))
+        if text == "show route ipv4":
+            return lines_reply(*answers.xr_route([r for r in network.routes(name) if "." in r.prefix]))
         return None
 
     def interface_brief(self) -> list[str]:
@@ -1281,10 +1350,16 @@ class FakeRouterServer:
         self.host_key = paramiko.PKey.from_path(spec.host_key)
         self.keys = read_authorized_keys(spec.authorized_key)
         self.devices = [Device(device, spec) for device in spec.devices]
+        for device in self.devices:
+            device.network = self.network
         self.stopping = threading.Event()
         self.listeners: list[socket.socket] = []
         self.transports: set[paramiko.Transport] = set()
         self.transports_lock = threading.Lock()
+
+    def network(self) -> Network:
+        """Every device's router as it is now: what each shows of IS-IS, BGP and its routes."""
+        return Network(device.router() for device in self.devices)
 
     def start(self) -> None:
         """Bind every port first (so a busy port fails before `ready`), then accept."""

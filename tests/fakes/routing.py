@@ -1,0 +1,215 @@
+"""What the vendor stand-ins' routers would see of each other, computed from their running configs: the
+IS-IS adjacencies (two ports with IS-IS on the same subnet, neither shut down nor shown down by a fault),
+the routes IS-IS brings (every loopback of the routers reachable over adjacencies, via the first hop),
+and the iBGP sessions (Established when both ends name each other's loopback and reach each other).
+
+Nothing is simulated beyond that: no timers, no metrics (every hop costs 1), no VPN routes. Each
+platform's config words are data (CONFIG_WORDS); the answers in each vendor's layout are in
+vendor_cli.py, taken from the real outputs in tests/fixtures/real-outputs.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from ipaddress import IPv4Interface, IPv6Interface, ip_interface
+from typing import Protocol
+
+
+class ConfigNode(Protocol):
+    line: str
+    children: list[ConfigNode]
+
+
+@dataclass(frozen=True)
+class ConfigWords:
+    loopback: str  # the interface holding the router's loopback addresses
+    v4_address: str  # "ip address A MASK" / "ipv4 address A/LEN"
+    v6_address: str
+    isis_on_interface: str | None  # a line under the interface (VRP, Comware); None: under `router isis`
+    isis_section: str  # the top-level IS-IS section
+    bgp_section: str
+    bgp_peer: str  # "peer X as-number N" / "neighbor X" (with "remote-as N" under it)
+    remote_as: str | None  # the line under the peer carrying its AS, where not on the peer line
+
+
+CONFIG_WORDS = {
+    "huawei_vrp": ConfigWords("LoopBack0", "ip address", "ipv6 address", "isis enable", "isis ", "bgp ", "peer", None),
+    "h3c_comware": ConfigWords("LoopBack0", "ip address", "ipv6 address", "isis enable", "isis ", "bgp ", "peer", None),
+    "cisco_iosxr": ConfigWords(
+        "Loopback0", "ipv4 address", "ipv6 address", None, "router isis ", "router bgp ", "neighbor", "remote-as"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Port:
+    device: str
+    interface: str
+    address: IPv4Interface
+    isis: bool
+    up: bool
+
+
+@dataclass(frozen=True)
+class Router:
+    name: str  # its host name (the prompt's, and what IS-IS shows its neighbours)
+    platform: str
+    ports: tuple[Port, ...]
+    loopbacks: tuple[str, ...]  # its loopback addresses, v4 and v6
+    asn: str
+    peers: tuple[tuple[str, str], ...]  # (address, remote AS)
+
+
+@dataclass(frozen=True)
+class Adjacency:
+    neighbor: str
+    interface: str  # the local port
+    neighbor_address: str
+
+
+@dataclass(frozen=True)
+class Route:
+    prefix: str
+    next_hop: str
+    interface: str
+    protocol: str  # "isis" or "direct"
+
+
+@dataclass(frozen=True)
+class Session:
+    neighbor: str
+    remote_as: str
+    established: bool
+
+
+def router_of(
+    name: str,
+    platform: str,
+    root: ConfigNode,
+    shown_down: Callable[[str], bool],
+    isis_refused: Callable[[str], bool] = lambda interface: False,
+) -> Router:
+    """The router as its running config describes it (faults: ports shown down, ports whose IS-IS
+    adjacency does not form)."""
+    words = CONFIG_WORDS[platform]
+    isis_ports = _isis_ports(root, words)
+    ports, loopbacks = [], []
+    for node in root.children:
+        if not node.line.startswith("interface "):
+            continue
+        interface = node.line.split()[1]
+        addresses = [_address(child.line, words) for child in node.children]
+        if interface == words.loopback:
+            loopbacks += [str(a.ip) for a in addresses if a is not None]
+            continue
+        v4 = next((a for a in addresses if isinstance(a, IPv4Interface)), None)
+        if v4 is None:
+            continue
+        configured = interface in isis_ports or any(
+            c.line.startswith(words.isis_on_interface or "\0") for c in node.children
+        )
+        isis = configured and not isis_refused(interface)
+        up = not any(c.line == "shutdown" for c in node.children) and not shown_down(interface)
+        ports.append(Port(name, interface, v4, isis, up))
+    asn, peers = _bgp(root, words)
+    return Router(name, platform, tuple(ports), tuple(loopbacks), asn, tuple(peers))
+
+
+def _address(line: str, words: ConfigWords) -> IPv4Interface | IPv6Interface | None:
+    for keyword in (words.v4_address, words.v6_address):
+        if line.startswith(keyword + " "):
+            value = line[len(keyword) + 1 :].split()
+            try:
+                return ip_interface("/".join(value[:2]) if len(value) > 1 and "." in value[1] else value[0])
+            except ValueError:
+                return None
+    return None
+
+
+def _isis_ports(root: ConfigNode, words: ConfigWords) -> set[str]:
+    """Ports named under `router isis` (IOS-XR); VRP and Comware enable IS-IS on the port itself."""
+    if words.isis_on_interface is not None:
+        return set()
+    sections = [n for n in root.children if n.line.startswith(words.isis_section)]
+    return {c.line.split()[1] for s in sections for c in s.children if c.line.startswith("interface ")}
+
+
+def _bgp(root: ConfigNode, words: ConfigWords) -> tuple[str, list[tuple[str, str]]]:
+    section = next((n for n in root.children if n.line.startswith(words.bgp_section)), None)
+    if section is None:
+        return "", []
+    asn = section.line.split()[-1]
+    peers: dict[str, str] = {}
+    for child in section.children:
+        parts = child.line.split()
+        if len(parts) < 2 or parts[0] != words.bgp_peer:
+            continue
+        if words.remote_as is None and parts[2:3] == ["as-number"]:
+            peers[parts[1]] = parts[3]
+        elif words.remote_as is not None:
+            peers.setdefault(parts[1], _remote_as(section, child, words.remote_as))
+    return asn, sorted(peers.items())
+
+
+def _remote_as(section: ConfigNode, peer: ConfigNode, keyword: str) -> str:
+    """The peer's AS: under it, or under the neighbor-group it uses (IOS-XR)."""
+    for node in (peer, *_groups_used(section, peer)):
+        for child in node.children:
+            if child.line.startswith(keyword + " "):
+                return child.line.split()[1]
+    return ""
+
+
+def _groups_used(section: ConfigNode, peer: ConfigNode) -> list[ConfigNode]:
+    used = {c.line.split()[-1] for c in peer.children if c.line.startswith("use neighbor-group ")}
+    return [n for n in section.children if n.line.startswith("neighbor-group ") and n.line.split()[1] in used]
+
+
+class Network:
+    """The stand-ins' routers as one network."""
+
+    def __init__(self, routers: Iterable[Router]) -> None:
+        self.routers = {r.name: r for r in routers}
+
+    def adjacencies(self, name: str) -> list[Adjacency]:
+        mine = [p for p in self.routers[name].ports if p.isis and p.up]
+        found = []
+        for port in mine:
+            for other in self.routers.values():
+                if other.name == name:
+                    continue
+                for far in other.ports:
+                    if far.isis and far.up and far.address.network == port.address.network:
+                        found.append(Adjacency(other.name, port.interface, str(far.address.ip)))
+        return found
+
+    def routes(self, name: str) -> list[Route]:
+        """Its ports' subnets, and every loopback it reaches over IS-IS, via the first hop (fewest hops)."""
+        router = self.routers[name]
+        routes = [Route(str(p.address.network), str(p.address.ip), p.interface, "direct") for p in router.ports if p.up]
+        first_hop: dict[str, Adjacency] = {}
+        queue = deque((adjacency.neighbor, adjacency) for adjacency in self.adjacencies(name))
+        while queue:
+            reached, via = queue.popleft()
+            if reached == name or reached in first_hop:
+                continue
+            first_hop[reached] = via
+            queue.extend((adjacency.neighbor, via) for adjacency in self.adjacencies(reached))
+        for reached, via in sorted(first_hop.items()):
+            for loopback in self.routers[reached].loopbacks:
+                length = 32 if "." in loopback else 128
+                routes.append(Route(f"{loopback}/{length}", via.neighbor_address, via.interface, "isis"))
+        return routes
+
+    def sessions(self, name: str) -> list[Session]:
+        router = self.routers[name]
+        reachable = {r.prefix.split("/")[0] for r in self.routes(name) if r.protocol == "isis"}
+        owners = {address: r for r in self.routers.values() for address in r.loopbacks}
+        sessions = []
+        for address, remote_as in router.peers:
+            far = owners.get(address)
+            mutual = far is not None and any(peer in router.loopbacks for peer, _ in far.peers)
+            sessions.append(Session(address, remote_as, mutual and address in reachable))
+        return sessions
