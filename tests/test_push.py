@@ -225,6 +225,42 @@ def test_a_router_that_never_greets_is_named_in_one_line_within_the_login_timeou
     assert not [r for r in records if r["action"] == "apply"]
 
 
+def test_collect_saves_every_routers_running_config_and_diff_reads_the_newest(
+    scenario: tuple[PushLab, Path], tmp_path: Path
+) -> None:
+    lab, inventory = scenario
+    hosts = ["--hosts", str(lab.ssh / "hosts.yaml")]
+    environment = {**os.environ, **lab.env()}
+    collected = run_netauto("collect", str(inventory), *hosts, cwd=tmp_path, env=environment, timeout=600)
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    folder = max((tmp_path / "build" / "running").iterdir())
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    saved = {p.stem: p for p in folder.glob("*.cfg")}
+    assert set(saved) == set(lab.routers) and all(oct(p.stat().st_mode & 0o777) == "0o600" for p in saved.values())
+    for router, file in saved.items():  # as vtysh shows it in the router (from here, vtysh adds this host's name)
+        shown = netns.vtysh(lab.running, router, "show running-config")
+        assert _meaning_but_hostname(file.read_text(encoding="utf-8")) == _meaning_but_hostname(shown), router
+    diff = _netauto(lab, tmp_path, "diff", str(inventory), "--running", "latest", "--json", check=False)
+    assert diff.returncode == 0, diff.stderr
+    assert "password" not in diff.stdout  # the remediation against the running configs is masked
+
+    netns.in_ns(lab.running, "core-b-cr2", "ip", "link", "set", "mgmt0", "down")
+    try:
+        partial = run_netauto("collect", str(inventory), *hosts, "--login-timeout", "3", cwd=tmp_path, env=environment)
+    finally:
+        netns.in_ns(lab.running, "core-b-cr2", "ip", "link", "set", "mgmt0", "up")
+    assert (
+        partial.returncode == 4 and "core-b-cr2: not collected" in partial.stderr and "Traceback" not in partial.stderr
+    )
+    newest = max((tmp_path / "build" / "running").iterdir())
+    summary = json.loads((newest / "collection.json").read_text(encoding="utf-8"))
+    assert list(summary["failed"]) == ["core-b-cr2"] and len(summary["saved"]) == len(lab.routers) - 1
+
+
+def _meaning_but_hostname(config: str) -> str:
+    return digest("\n".join(line for line in config.splitlines() if not line.startswith("hostname ")), "frr")
+
+
 def test_wrong_credentials_change_nothing(scenario: tuple[PushLab, Path], tmp_path: Path) -> None:
     lab, inventory = scenario
     _approve_new_vpn(lab, tmp_path, inventory)

@@ -299,6 +299,19 @@ def test_an_isis_adjacency_that_does_not_come_up_is_caught_and_the_router_restor
     assert routers.meanings() == before
 
 
+def test_collect_saves_each_vendor_routers_running_config(scenario: tuple[Routers, Path], tmp_path: Path) -> None:
+    """`display current-configuration` / `show running-config` over each platform's Netmiko driver."""
+    routers, inventory = scenario
+    hosts = ["--hosts", str(routers.folder / "hosts.yaml"), *TIMEOUT]
+    environment = {**os.environ, **routers.env()}
+    collected = run_netauto("collect", str(inventory), *hosts, cwd=tmp_path, env=environment, timeout=300)
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    folder = max((tmp_path / "build" / "running").iterdir())
+    meanings = {f.stem: digest(f.read_text(encoding="utf-8"), routers.platforms[f.stem]) for f in folder.glob("*.cfg")}
+    assert meanings == routers.meanings()
+    assert "display current-configuration" in routers.log("town-1-pe1")
+
+
 def test_a_failed_post_check_restores_the_router_on_trial_and_stops_the_push(
     scenario: tuple[Routers, Path], tmp_path: Path
 ) -> None:

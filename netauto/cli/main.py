@@ -254,7 +254,12 @@ def diff(
     baseline_root: BaselineOption = Path("baselines"),
     secrets_file: SecretsOption = None,
     running: Annotated[
-        Path | None, typer.Option("--running", help="Folder of running configs (<device>.cfg) for the remediation.")
+        Path | None,
+        typer.Option(
+            "--running",
+            help="Folder of running configs (<device>.cfg) for the remediation; `latest`: the newest "
+            "`netauto collect` folder.",
+        ),
     ] = None,
     html: Annotated[Path, typer.Option("--html", help="The review page (self-contained).")] = Path("build/review.html"),
     markdown: Annotated[Path, typer.Option("--md", help="The review in Markdown.")] = Path("build/review.md"),
@@ -263,8 +268,11 @@ def diff(
     with_analysis: Annotated[bool, typer.Option("--analysis/--no-analysis", help="Compare the analysis.")] = True,
 ) -> None:
     """What would change against the approved baseline: per-device diffs, risk, model and analysis deltas."""
+    from netauto.push.collect import latest
     from netauto.review.report import review_html, review_markdown, summary_json
 
+    if running == Path("latest"):
+        running = run_guarded(latest)
     result, secrets, _, change, _ = _current_change(
         path, output, baseline_root, secrets_file, running, with_analysis, villages
     )
@@ -277,6 +285,34 @@ def diff(
         return
     print_change(stdout, change)
     stdout.print(f"Review: {html} and {markdown}", markup=False, highlight=False)
+
+
+@app.command("collect")
+def collect_command(
+    path: InventoryPath = DEFAULT_INVENTORY,
+    hosts_file: HostsOption = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where the dated folders go.")] = Path("build/running"),
+    workers: WorkersOption = 10,
+    command_timeout: CommandTimeoutOption = 120.0,
+    login_timeout: LoginTimeoutOption = 20.0,
+) -> None:
+    """Save every reachable device's running config into a dated folder (read-only; mode 0700).
+    Credentials and host keys as for `netauto push`; exit 4 when a device did not answer."""
+    from netauto.push.collect import collect
+    from netauto.push.engine import PushOptions
+
+    with stage_progress(stderr) as on_stage:
+        result = run_guarded(lambda: build_plan(path, on_stage))
+    options = PushOptions(
+        workers=workers, hosts_file=hosts_file, command_timeout=command_timeout, login_timeout=login_timeout
+    )
+    collection = run_guarded(lambda: collect(result, options, output))
+    for device, why in sorted(collection.failed.items()):
+        stderr.print(f"{device}: not collected: {why}", markup=False, highlight=False)
+    summary = f"{len(collection.saved)} running config(s) in {collection.folder}"
+    stdout.print(summary + (f"; {len(collection.failed)} device(s) did not answer" if collection.failed else ""))
+    if collection.failed:
+        raise typer.Exit(4)
 
 
 @app.command("parse")
