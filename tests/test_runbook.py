@@ -50,6 +50,25 @@ def test_the_committed_sample_runbooks_are_what_generate_writes(tmp_path: Path) 
         assert (tmp_path / name).read_bytes() == (TESTS.parent / "runbooks" / name).read_bytes(), name
 
 
+def test_every_check_of_every_sample_runbook_can_be_evaluated_on_its_devices_platform() -> None:
+    """The sample's routers are VRP8, Comware 7 and IOS-XR: each check has its command and parser."""
+    from netauto.runbook.checks import unsupported
+    from netauto.runbook.document import CheckStep, load_runbook
+
+    platforms = {d.name: d.platform or "" for d in build_plan(QINGPU).plan.devices}
+    files = sorted((TESTS.parent / "runbooks").glob("*.yaml"))
+    checks = [
+        (c, platforms[c.device])
+        for f in files
+        for s in load_runbook(f).steps
+        if isinstance(s, CheckStep)
+        for c in s.checks
+    ]
+    assert len(files) == 15 and len(checks) > 30
+    assert {p for _, p in checks} >= {"huawei_vrp"}
+    assert [unsupported(c, p) for c, p in checks if unsupported(c, p)] == []
+
+
 def test_the_steps_together_are_the_whole_migration_and_each_rollback_its_reverse(qingpu: Path) -> None:
     """For every network: the baseline render plus every step's lines is the final render, line for
     line (as trees), and each step's rollback removes exactly what the step added."""

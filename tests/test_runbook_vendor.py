@@ -1,7 +1,8 @@
 """`netauto runbook run` on a Huawei VRP8 border router, through the protocol-level stand-in
-(tests/fakes/vendor_cli.py, real SSH, Netmiko's huawei_vrpv8 driver): config steps go in on `commit
-trial` and are confirmed, a line the router refuses rolls the completed steps back to the pre-run
-config, and checks the platform cannot evaluate stop the run before anything is sent."""
+(tests/fakes/vendor_cli.py, real SSH, Netmiko's huawei_vrpv8 driver): the sample's interconnect runbook
+end to end, its checks read from the router's own `display` answers with the VRP parsers; a check that
+fails (the dedicated network's router is not there) and a line the router refuses roll the completed
+steps back to the pre-run config; config steps go in on `commit trial` and are confirmed."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ BORDER = "core-a-cr1"  # huawei_vrp in tests/fixtures/render, the border of dn-a
 @pytest.fixture
 def planned(tmp_path: Path) -> Iterator[tuple[Routers, Path, Path]]:
     """The vendor inventory with dn-a not migrated yet, the stand-ins running its approved baseline,
-    and dn-a's runbook with its checks (which VRP cannot evaluate here) left out, approved."""
+    and dn-a's runbook generated (not approved yet)."""
     inventory = _inventory(tmp_path)
     dedicated = inventory / "dedicated.yaml"
     dedicated.write_text(dedicated.read_text(encoding="utf-8").replace("state: migrated", "state: planned"), "utf-8")
@@ -51,16 +52,44 @@ def _run(routers: Routers, cwd: Path, inventory: Path, runbook: Path, *args: str
     return _netauto(routers, cwd, "runbook", "run", str(runbook), *options, *args, check=False)
 
 
-def test_checks_the_platform_cannot_evaluate_stop_the_run_before_any_change(
+DN_A_BORDER = {"vrf": "dept-a", "address": "10.253.0.16", "remote_as": 64701}  # the runbook's peer
+
+
+def _attach(routers: Routers, routes: list[str]) -> None:
+    """dn-a's own border router on the VRF port the runbook configures, announcing `routes`."""
+    entry = {**DN_A_BORDER, "routes": routes}
+    (routers.state / f"{BORDER}.attached.yaml").write_text(yaml.safe_dump([entry]), encoding="utf-8")
+
+
+def test_the_interconnect_runbook_runs_end_to_end_with_its_checks_read_from_the_router(
     planned: tuple[Routers, Path, Path], tmp_path: Path
 ) -> None:
     routers, inventory, runbook = planned
-    before = routers.meanings()
+    _attach(routers, ["172.20.1.0/24"])  # the agreed prefix
     _approve(runbook, tmp_path, "CHG-1")
-    refused = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes")
-    assert refused.returncode == 1 and "checks cannot all be evaluated" in refused.stderr
-    assert f"{BORDER} (huawei_vrp) has no verified command and parser for a 'route' check" in refused.stderr
-    assert routers.meanings() == before and "commit" not in routers.log(BORDER)
+    done = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = routers.log(BORDER)
+    for command in (
+        "display ip routing-table vpn-instance dept-a verbose",
+        "display bgp vpnv4 vpn-instance dept-a peer",
+    ):
+        assert command in log
+    assert "peer 10.253.0.16 as-number 64701" in routers.running(BORDER)
+    report = (max((tmp_path / "build" / "runbooks" / "dn-a").iterdir()) / "report.md").read_text(encoding="utf-8")
+    assert "BGP 10.253.0.16: Established" in report and "172.20.1.0/24 present" in report
+
+
+def test_a_check_that_fails_rolls_the_completed_steps_back(planned: tuple[Routers, Path, Path], tmp_path: Path) -> None:
+    """The dedicated network's border router is not there: the session stays down, the check fails
+    after --check-timeout and every step done so far is undone."""
+    routers, inventory, runbook = planned
+    before = routers.meanings()
+    _approve(runbook, tmp_path, "CHG-4")
+    failed = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes", "--check-timeout", "3")
+    assert failed.returncode == 4, failed.stdout + failed.stderr
+    assert "BGP 10.253.0.16: Idle" in failed.stdout and "peering: undone" in failed.stdout
+    assert routers.meanings() == before
 
 
 def test_steps_go_in_on_trial_and_are_confirmed(planned: tuple[Routers, Path, Path], tmp_path: Path) -> None:

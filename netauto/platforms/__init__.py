@@ -79,7 +79,7 @@ class CheckSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    output: Literal["frr_json"]  # the parser of the answers
+    output: Literal["frr_json", "parsed"]  # FRR's JSON, or the platform's parsers (netauto/parse)
     vrf_clause: str = " vrf {name}"
     routes_v4: str | None = None  # the VRF's IPv4 routing table
     routes_v6: str | None = None

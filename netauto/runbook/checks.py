@@ -1,6 +1,7 @@
 """A runbook's checks: what each sends to a device (the platform's `checks` data) and how the answer is
-judged. Only answers whose form was seen are parsed (FRR's JSON); a platform without the command a
-check needs cannot run it, and a runbook that needs it is refused before anything changes."""
+judged. FRR answers in JSON; VRP, Comware and IOS-XR are read with their parsers (netauto/parse, tested
+on real and documented outputs). A platform without the command a check needs cannot run it, and a
+runbook that needs it is refused before anything changes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from ipaddress import ip_network
 from typing import Any
 
+from netauto.parse import ParseError, parse_with, parser, queries
 from netauto.platforms import CheckSpec, get_platform
 from netauto.runbook.document import BgpCheck, Check, CountCheck, OnlyCheck, RouteCheck
 
@@ -27,14 +29,29 @@ def needed_commands(check: Check, platform: str) -> list[str | None]:
     spec = get_platform(platform).checks
     if spec is None:
         return [None]
+    if spec.output == "parsed":
+        return [_parsed_command(platform, query, check.vrf) for query in _queries(check)]
     if isinstance(check, BgpCheck):
         return [_command(spec.bgp, spec, check.vrf)]
+    return [_command(spec.routes_v4 if v == 4 else spec.routes_v6, spec, check.vrf) for v in _versions(check)]
+
+
+def _versions(check: RouteCheck | OnlyCheck | CountCheck) -> list[int]:
     if isinstance(check, CountCheck):
-        versions = [4, 6]
-    else:
-        prefixes = [check.prefix] if isinstance(check, RouteCheck) else check.within
-        versions = sorted({ip_network(p, strict=False).version for p in prefixes})
-    return [_command(spec.routes_v4 if v == 4 else spec.routes_v6, spec, check.vrf) for v in versions]
+        return [4, 6]
+    prefixes = [check.prefix] if isinstance(check, RouteCheck) else check.within
+    return sorted({ip_network(p, strict=False).version for p in prefixes})
+
+
+def _queries(check: Check) -> list[str]:
+    """What the check reads, by the parsers' queries."""
+    if isinstance(check, BgpCheck):
+        return ["bgp_vpn_peers" if check.vrf else "bgp_peers"]
+    return [f"routes_v{version}" for version in _versions(check)]
+
+
+def _parsed_command(platform: str, query: str, vrf: str | None) -> str | None:
+    return parser(platform, query).command(vrf) if query in queries(platform) else None
 
 
 def unsupported(check: Check, platform: str) -> str | None:
@@ -46,12 +63,41 @@ def unsupported(check: Check, platform: str) -> str | None:
 
 def evaluate(check: Check, platform: str, ask: Ask) -> Verdict:
     answers = [ask(command) for command in needed_commands(check, platform) if command]
+    parsed = get_platform(platform).checks
+    if parsed is not None and parsed.output == "parsed":
+        try:
+            return _judge_parsed(check, platform, answers)
+        except ParseError as error:
+            return Verdict(False, f"answer not understood: {error}")
     if isinstance(check, BgpCheck):
         states = _bgp_states(answers[0])
         state = states.get(check.peer, "no such peer")
         up = state == "Established"
         return Verdict(up == (check.expect == "up"), f"BGP {check.peer}: {state}")
     tables = [_selected_prefixes(answer) for answer in answers]
+    return _judge_routes(check, tables)
+
+
+def _judge_parsed(check: Check, platform: str, answers: list[str]) -> Verdict:
+    rows = [parse_with(parser(platform, q), answer) for q, answer in zip(_queries(check), answers, strict=True)]
+    if isinstance(check, BgpCheck):
+        peers = [r for r in rows[0] if r["neighbor"] == check.peer and r.get("vrf", check.vrf) == check.vrf]
+        up = any(r["up"] for r in peers)
+        state = "Established" if up else (str(peers[0]["state"]) if peers else "no such peer")
+        return Verdict(up == (check.expect == "up"), f"BGP {check.peer}: {state}")
+    tables = [{_normal(str(r["prefix"])) for r in table if r.get("up", True)} for table in rows]
+    return _judge_routes(check, tables)
+
+
+def _normal(prefix: str) -> str:
+    """A prefix as the runbook writes it (devices print IPv6 in capitals, some with host bits)."""
+    try:
+        return str(ip_network(prefix, strict=False))
+    except ValueError:
+        return prefix
+
+
+def _judge_routes(check: RouteCheck | OnlyCheck | CountCheck, tables: list[set[str]]) -> Verdict:
     if isinstance(check, CountCheck):
         return Verdict(True, " + ".join(f"{len(t)} IPv{v} routes" for v, t in zip((4, 6), tables, strict=False)))
     routes = set().union(*tables)

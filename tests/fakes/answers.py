@@ -64,12 +64,15 @@ def vrp_bgp_peer(router_id: str, asn: str, sessions: list[Session]) -> list[str]
     return lines
 
 
-def vrp_routing_table_verbose(routes: list[Route]) -> list[str]:
+VRP_PROTOCOLS = {"isis": "ISIS-L2", "direct": "Direct", "bgp": "EBGP"}
+
+
+def vrp_routing_table_verbose(routes: list[Route], table: str = "Public") -> list[str]:
     lines = ["Route Flags: R - relay, D - download to fib, T - to vpn-instance", "-" * 78]
     counts = f"         Destinations : {len(routes)}       Routes : {len(routes)}       "
-    lines += ["Routing Tables: Public", counts, ""]
+    lines += [f"Routing Table{'s' if table == 'Public' else ''} : {table}", counts, ""]
     for route in routes:
-        protocol = "ISIS-L2" if route.protocol == "isis" else "Direct"
+        protocol = VRP_PROTOCOLS[route.protocol]
         lines += [
             f"Destination: {route.prefix}",
             f"     Protocol: {protocol:<16} Process ID: {1 if route.protocol == 'isis' else 0}",
@@ -83,6 +86,19 @@ def vrp_routing_table_verbose(routes: list[Route]) -> list[str]:
             "     TunnelID: 0x0                   Flags:  D",
             "",
         ]
+    return lines
+
+
+def vrp_vpn_bgp_peer(router_id: str, asn: str, vrf: str, sessions: list[Session]) -> list[str]:
+    """`display bgp vpnv4 vpn-instance X peer`, as the NE40E documentation shows it."""
+    up = sum(s.established for s in sessions)
+    lines = ["", f" BGP local router ID : {router_id}", f" Local AS number : {asn}"]
+    lines.append(f" VPN-Instance {vrf}, Router ID {router_id}:")
+    lines.append(f" Total number of peers : {len(sessions)}            Peers in established state : {up}")
+    lines += ["", "  Peer            V    AS  MsgRcvd  MsgSent    OutQ  Up/Down    State        PrefRcv"]
+    for s in sessions:
+        state = "Established" if s.established else "Idle"
+        lines.append(f"  {s.neighbor:<15} 4   {s.remote_as:<6} 11     9          0     {AGE}   {state:<12} 1")
     return lines
 
 

@@ -3,7 +3,12 @@ IS-IS adjacencies (two ports with IS-IS on the same subnet, neither shut down no
 the routes IS-IS brings (every loopback of the routers reachable over adjacencies, via the first hop),
 and the iBGP sessions (Established when both ends name each other's loopback and reach each other).
 
-Nothing is simulated beyond that: no timers, no metrics (every hop costs 1), no VPN routes. Each
+In a VPN (a VRF), only what a router's own config and the test say: its ports bound to the VRF give
+connected routes; a router outside the stand-ins (a dedicated network's border, a CE), which the test
+attaches to a device (`Attached`, from `<state>/<name>.attached.yaml`), brings up the eBGP session the
+device configures to it in that VRF, if a port of the VRF reaches its address, and then its routes.
+Route policies are not evaluated. Nothing is simulated beyond that: no timers, no metrics (every hop
+costs 1). Each
 platform's config words are data (CONFIG_WORDS); the answers in each vendor's layout are in
 vendor_cli.py, taken from the real outputs in tests/fixtures/real-outputs.
 """
@@ -28,6 +33,8 @@ class ConfigWords:
     v4_address: str  # "ip address A MASK" / "ipv4 address A/LEN"
     v6_address: str
     isis_on_interface: str | None  # a line under the interface (VRP, Comware); None: under `router isis`
+    vrf_binding: str  # the line under a port putting it in a VRF
+    vrf_bgp: str  # the BGP section's block for a VRF
     isis_section: str  # the top-level IS-IS section
     bgp_section: str
     bgp_peer: str  # "peer X as-number N" / "neighbor X" (with "remote-as N" under it)
@@ -35,10 +42,41 @@ class ConfigWords:
 
 
 CONFIG_WORDS = {
-    "huawei_vrp": ConfigWords("LoopBack0", "ip address", "ipv6 address", "isis enable", "isis ", "bgp ", "peer", None),
-    "h3c_comware": ConfigWords("LoopBack0", "ip address", "ipv6 address", "isis enable", "isis ", "bgp ", "peer", None),
+    "huawei_vrp": ConfigWords(
+        "LoopBack0",
+        "ip address",
+        "ipv6 address",
+        "isis enable",
+        "ip binding vpn-instance",
+        "ipv4-family vpn-instance",
+        "isis ",
+        "bgp ",
+        "peer",
+        None,
+    ),
+    "h3c_comware": ConfigWords(
+        "LoopBack0",
+        "ip address",
+        "ipv6 address",
+        "isis enable",
+        "ip binding vpn-instance",
+        "ip vpn-instance",
+        "isis ",
+        "bgp ",
+        "peer",
+        None,
+    ),
     "cisco_iosxr": ConfigWords(
-        "Loopback0", "ipv4 address", "ipv6 address", None, "router isis ", "router bgp ", "neighbor", "remote-as"
+        "Loopback0",
+        "ipv4 address",
+        "ipv6 address",
+        None,
+        "vrf",
+        "vrf",
+        "router isis ",
+        "router bgp ",
+        "neighbor",
+        "remote-as",
     ),
 }
 
@@ -50,6 +88,18 @@ class Port:
     address: IPv4Interface
     isis: bool
     up: bool
+    vrf: str | None = None
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A router outside the stand-ins, on a device's VRF port: it answers the device's eBGP session
+    to `address` and announces `routes`."""
+
+    vrf: str
+    address: str
+    remote_as: str
+    routes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +110,8 @@ class Router:
     loopbacks: tuple[str, ...]  # its loopback addresses, v4 and v6
     asn: str
     peers: tuple[tuple[str, str], ...]  # (address, remote AS)
+    vpn_peers: tuple[tuple[str, str, str], ...] = ()  # (VRF, address, remote AS)
+    attached: tuple[Attached, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +142,7 @@ def router_of(
     root: ConfigNode,
     shown_down: Callable[[str], bool],
     isis_refused: Callable[[str], bool] = lambda interface: False,
+    attached: Iterable[Attached] = (),
 ) -> Router:
     """The router as its running config describes it (faults: ports shown down, ports whose IS-IS
     adjacency does not form)."""
@@ -112,9 +165,30 @@ def router_of(
         )
         isis = configured and not isis_refused(interface)
         up = not any(c.line == "shutdown" for c in node.children) and not shown_down(interface)
-        ports.append(Port(name, interface, v4, isis, up))
+        vrf = next((c.line.split()[-1] for c in node.children if c.line.startswith(words.vrf_binding + " ")), None)
+        ports.append(Port(name, interface, v4, isis, up, vrf))
     asn, peers = _bgp(root, words)
-    return Router(name, platform, tuple(ports), tuple(loopbacks), asn, tuple(peers))
+    vpn_peers = _vpn_peers(root, words)
+    return Router(name, platform, tuple(ports), tuple(loopbacks), asn, tuple(peers), vpn_peers, tuple(attached))
+
+
+def _vpn_peers(root: ConfigNode, words: ConfigWords) -> tuple[tuple[str, str, str], ...]:
+    """(VRF, address, remote AS) of the BGP peers configured in each VRF."""
+    section = next((n for n in root.children if n.line.startswith(words.bgp_section)), None)
+    found = []
+    for block in section.children if section else []:
+        if not block.line.startswith(words.vrf_bgp + " "):
+            continue
+        vrf = block.line.split()[-1]
+        for child in block.children:
+            parts = child.line.split()
+            if parts[:1] != [words.bgp_peer] or len(parts) < 2:
+                continue
+            if words.remote_as is None and parts[2:3] == ["as-number"]:
+                found.append((vrf, parts[1], parts[3]))
+            elif words.remote_as is not None:
+                found.append((vrf, parts[1], _remote_as(block, child, words.remote_as)))
+    return tuple(found)
 
 
 def _address(line: str, words: ConfigWords) -> IPv4Interface | IPv6Interface | None:
@@ -202,6 +276,37 @@ class Network:
                 length = 32 if "." in loopback else 128
                 routes.append(Route(f"{loopback}/{length}", via.neighbor_address, via.interface, "isis"))
         return routes
+
+    def vpn_sessions(self, name: str, vrf: str) -> list[Session]:
+        """The router's eBGP sessions in the VRF: up with an attached router it reaches on a VRF port."""
+        router = self.routers[name]
+        return [
+            Session(address, remote_as, self._attached_peer(router, vrf, address, remote_as) is not None)
+            for peer_vrf, address, remote_as in router.vpn_peers
+            if peer_vrf == vrf
+        ]
+
+    def vpn_routes(self, name: str, vrf: str) -> list[Route]:
+        """Its VRF ports' subnets, and the routes its established sessions in the VRF bring."""
+        router = self.routers[name]
+        ports = [p for p in router.ports if p.vrf == vrf and p.up]
+        routes = [Route(str(p.address.network), str(p.address.ip), p.interface, "direct") for p in ports]
+        for _, address, remote_as in (peer for peer in router.vpn_peers if peer[0] == vrf):
+            far = self._attached_peer(router, vrf, address, remote_as)
+            port = next(
+                (p for p in ports if far is not None and ip_interface(far.address).ip in p.address.network), None
+            )
+            if far is not None and port is not None:
+                routes += [Route(prefix, far.address, port.interface, "bgp") for prefix in far.routes]
+        return routes
+
+    def _attached_peer(self, router: Router, vrf: str, address: str, remote_as: str) -> Attached | None:
+        for far in router.attached:
+            if (far.vrf, far.address, far.remote_as) != (vrf, address, remote_as):
+                continue
+            if any(p.vrf == vrf and p.up and ip_interface(address).ip in p.address.network for p in router.ports):
+                return far
+        return None
 
     def sessions(self, name: str) -> list[Session]:
         router = self.routers[name]

@@ -39,7 +39,7 @@ import paramiko
 import yaml
 
 from . import answers
-from .routing import Network, Router, router_of
+from .routing import Attached, Network, Router, router_of
 
 # --------------------------------------------------------------------------------------------------
 # The config tree
@@ -483,6 +483,7 @@ class Device:
         self.running_file = settings.state_dir / f"{self.name}.running.cfg"
         self.log_file = settings.state_dir / f"{self.name}.log"
         self.faults_file = settings.state_dir / f"{self.name}.faults.yaml"
+        self.attached_file = settings.state_dir / f"{self.name}.attached.yaml"
         self._session_numbers = itertools.count(1)
         self.network: Callable[[], Network] = lambda: Network([self.router()])  # the server sets the whole one
         self._write_running()
@@ -507,9 +508,20 @@ class Device:
         """The router as its running config and faults describe it (routing.py)."""
         faults = self.faults()
         with self.lock:
-            return router_of(
-                self.hostname(), self.dialect.platform, self.running, faults.shown_down, faults.isis_refused
-            )
+            name, platform, running = self.hostname(), self.dialect.platform, self.running
+        return router_of(name, platform, running, faults.shown_down, faults.isis_refused, self.attached())
+
+    def attached(self) -> list[Attached]:
+        """The routers outside the stand-ins the test put on this device's VRF ports (routing.py):
+        `[{vrf, address, remote_as, routes: [prefix, ...]}]`, re-read at every command."""
+        if not self.attached_file.exists():
+            return []
+        try:
+            entries = yaml.safe_load(self.attached_file.read_text(encoding="utf-8")) or []
+            return [Attached(e["vrf"], e["address"], str(e["remote_as"]), tuple(e.get("routes", []))) for e in entries]
+        except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
+            self.log(f"-- attached file ignored: {error}")
+            return []
 
     def router_id(self) -> str:
         return next((a for a in self.router().loopbacks if "." in a), "0.0.0.0")
@@ -992,6 +1004,11 @@ class HuaweiStyleSession(CliSession):
         return None
 
 
+VRP_VPN_COMMANDS = re.compile(
+    r"display (?P<what>ip|ipv6|bgp vpnv4) (?:routing-table )?vpn-instance (?P<vrf>\S+) (?:verbose|peer)"
+)
+
+
 class VrpSession(HuaweiStyleSession):
     version_text = (
         "Huawei Versatile Routing Platform Software\n"
@@ -1028,6 +1045,14 @@ class VrpSession(HuaweiStyleSession):
 
     def display_state(self, text: str) -> Reply | None:
         asn = self.device.router().asn
+        network, name = self.device.network(), self.device.hostname()
+        vpn = VRP_VPN_COMMANDS.fullmatch(text)
+        if vpn is not None and vpn["what"] == "bgp vpnv4":
+            sessions = network.vpn_sessions(name, vpn["vrf"])
+            return lines_reply(*answers.vrp_vpn_bgp_peer(self.device.router_id(), asn, vpn["vrf"], sessions))
+        if vpn is not None:
+            family = [r for r in network.vpn_routes(name, vpn["vrf"]) if ("." in r.prefix) == (vpn["what"] == "ip")]
+            return lines_reply(*answers.vrp_routing_table_verbose(family, vpn["vrf"]))
         if text == "display isis peer":
             return lines_reply(*answers.vrp_isis_peer(self.isis_adjacencies()))
         if text == "display bgp vpnv4 all peer":
