@@ -19,6 +19,8 @@ from typing import Any
 import paramiko
 import pytest
 import yaml
+from fakes import answers
+from fakes.routing import Attached, Network, router_of
 from fakes.vendor_cli import (
     COMWARE,
     VRP,
@@ -285,6 +287,43 @@ def _has(lines: list[str], interface: str, description: str | None = None) -> bo
 
 
 # The config model, without SSH
+
+XR_VRF_CONFIG = """hostname core-b-cr1
+interface Loopback0
+ ipv4 address 10.255.0.2 255.255.255.255
+!
+interface TenGigE0/0/0/5.100
+ vrf dept-a
+ ipv4 address 10.253.0.17 255.255.255.254
+!
+router bgp 65001
+ vrf dept-a
+  neighbor 10.253.0.16
+   remote-as 64701
+!
+"""
+
+
+@pytest.mark.parametrize("port_down", [False, True])
+def test_a_vrf_port_brings_the_attached_routers_session_routes_and_pings_as_the_parsers_read_them(
+    port_down: bool,
+) -> None:
+    """IOS-XR's answers in a VRF (`show bgp vrf all ipv4 unicast summary`, `show route vrf X ipv4`,
+    `ping vrf X`), computed from the config and the attached router, read back with the XR parsers."""
+    far = Attached("dept-a", "10.253.0.16", "64701", ("172.20.1.0/24",))
+    router = router_of("core-b-cr1", XR, parse_config(XR_VRF_CONFIG), lambda _: port_down, attached=[far])
+    network = Network([router])
+    summary = answers.xr_bgp_vrf_all_summary(
+        "10.255.0.2", "65001", {"dept-a": network.vpn_sessions(router.name, "dept-a")}
+    )
+    peers = parse(XR, "bgp_vpn_peers", "\n".join(summary))
+    assert [(p["neighbor"], p["vrf"], p["up"]) for p in peers] == [("10.253.0.16", "dept-a", not port_down)]
+    routes = parse(XR, "routes_v4", "\n".join(answers.xr_route(network.vpn_routes(router.name, "dept-a"))))
+    expected = set() if port_down else {"10.253.0.16/31", "172.20.1.0/24"}
+    assert {r["prefix"] for r in routes} == expected
+    for target, answered in (("10.253.0.16", True), ("172.20.1.9", True), ("172.21.0.1", False)):
+        ping = "\n".join(answers.xr_ping(target, 5, 2, network.answers_ping(router.name, "dept-a", target)))
+        assert parse(XR, "ping", ping)[0]["received"] == ("5" if answered and not port_down else "0"), target
 
 
 def test_single_valued_commands_replace_and_negation_removes_by_prefix() -> None:

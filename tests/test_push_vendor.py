@@ -100,13 +100,13 @@ def _stop(routers: Routers) -> None:
         routers.process.kill()
 
 
-def _start(cwd: Path, inventory: Path) -> Routers:
+def _start(cwd: Path, inventory: Path, devices: list[str] = ROUTERS) -> Routers:
     folder = cwd / "routers"
     folder.mkdir()
     for key in ("host_ed25519", "client_ed25519"):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / key)], check=True)
     plan = yaml.safe_load(run_netauto("plan", str(inventory), "--json", cwd=cwd).stdout)
-    platforms = {d["name"]: d["platform"] for d in plan["devices"] if d["name"] in ROUTERS}
+    platforms = {d["name"]: d["platform"] for d in plan["devices"] if d["name"] in devices}
     ports = {device: free_port() for device in platforms}
     spec = {
         "state_dir": str(folder / "state"),

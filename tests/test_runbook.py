@@ -129,7 +129,15 @@ def test_a_cutover_moves_site_by_site_with_a_gate_and_a_check_each(qingpu: Path)
     plan = build_plan(qingpu).plan
     lan = next(x for x in plan.lans if x.site == "liantang" and x.vpn == "dept-nongye")
     check = next(s for s in document["steps"] if s["id"] == "check-bureau-nyncw")
-    assert all(c["expect"] == "present" for c in check["checks"]) and check["checks"]
+    routes = [c for c in check["checks"] if c["kind"] == "route"]
+    assert routes and all(c["expect"] == "present" for c in routes)
+    bureau_lan = next(x for x in plan.lans if x.site == "bureau-nyncw" and x.vpn == "dept-nongye").prefix_v4
+    assert bureau_lan is not None
+    pings = [c for c in check["checks"] if c["kind"] == "ping"]  # from each PE, the CE's LAN gateway answers
+    assert {c["device"] for c in pings} == {c["device"] for c in routes}
+    assert {(c["target"], c["vrf"], c["expect"]) for c in pings} == {
+        (str(bureau_lan.network_address + 1), "dept-nongye", "reachable")
+    }
     town_step = next(s for s in document["steps"] if s["id"] == "site-liantang")
     assert lan.prefix_v4 is not None
     gateway = str(lan.prefix_v4.network_address + 1)
@@ -204,6 +212,14 @@ def test_an_unapproved_or_edited_runbook_is_refused_before_anything_is_contacted
         ),
         (lambda d: d["steps"][1]["devices"]["core-a-cr1"].pop("commands"), "required key 'commands' is missing"),
         (lambda d: d.update(colour="red"), "unknown key 'colour'"),
+        (
+            lambda d: d["steps"][0]["checks"].append(_ping_check(target="fd00::1")),
+            "steps[0].checks[2].target: 'fd00::1': ping checks take IPv4 addresses",
+        ),
+        (
+            lambda d: d["steps"][0]["checks"].append(_ping_check(count=1000)),
+            "steps[0].checks[2].count: Input should be less than or equal to 100",
+        ),
     ],
 )
 def test_a_bad_runbook_file_is_reported_with_file_line_and_field(frr_runbook: Path, edit, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -214,6 +230,51 @@ def test_a_bad_runbook_file_is_reported_with_file_line_and_field(frr_runbook: Pa
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert str(frr_runbook) in failed.stderr and message in failed.stderr, failed.stderr
     assert "nothing was run or changed" in failed.stderr
+
+
+def _ping_check(**values: object) -> dict[str, object]:
+    return {"kind": "ping", "device": "core-a-cr1", "vrf": "dept-a", "target": "10.253.0.16", **values}
+
+
+XR_PINGS = TESTS / "fixtures" / "real-outputs" / "ntc-templates" / "cisco_xr" / "ping"
+
+
+@pytest.mark.parametrize(
+    ("output", "target", "expect", "passed", "detail"),
+    [
+        ("cisco_xr_ping.raw", "10.191.129.114", "reachable", True, "5/5 answered"),
+        ("cisco_xr_ping_fail.raw", "10.27.18.2", "reachable", False, "0/5 answered"),
+        ("cisco_xr_ping_fail.raw", "10.27.18.2", "unreachable", True, "0/5 answered"),
+        ("cisco_xr_ping.raw", "10.191.129.114", "unreachable", False, "5/5 answered"),
+        ("cisco_xr_ping.raw", "10.27.18.2", "reachable", False, "the answer is about 10.191.129.114"),
+    ],
+)
+def test_a_ping_check_is_bounded_and_judged_from_a_real_answer(
+    output: str, target: str, expect: str, passed: bool, detail: str
+) -> None:
+    from netauto.runbook.checks import evaluate, needed_commands
+    from netauto.runbook.document import PingCheck
+
+    check = PingCheck.model_validate(_ping_check(device="x", target=target, count=5, timeout=2, expect=expect))
+    assert needed_commands(check, "cisco_iosxr") == [f"ping vrf dept-a {target} count 5 timeout 2"]
+    assert needed_commands(check, "huawei_vrp") == [f"ping -vpn-instance dept-a -c 5 -t 2000 {target}"]
+    asked: list[tuple[str, float]] = []
+
+    def ask(command: str, wait: float) -> str:
+        asked.append((command, wait))
+        return (XR_PINGS / output).read_text(encoding="utf-8")
+
+    verdict = evaluate(check, "cisco_iosxr", ask)
+    assert (verdict.passed, detail in verdict.detail) == (passed, True), verdict.detail
+    assert asked == [(f"ping vrf dept-a {target} count 5 timeout 2", 10)]  # the answer may take 5 x 2 s
+
+
+def test_frr_cannot_run_a_ping_check() -> None:
+    from netauto.runbook.checks import unsupported
+    from netauto.runbook.document import PingCheck
+
+    reason = unsupported(PingCheck.model_validate(_ping_check()), "frr")
+    assert reason is not None and "'ping' check" in reason
 
 
 def test_the_list_shows_every_dedicated_network_and_its_state(tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
-"""`netauto runbook run` on a Huawei VRP8 border router, through the protocol-level stand-in
-(tests/fakes/vendor_cli.py, real SSH, Netmiko's huawei_vrpv8 driver): the sample's interconnect runbook
-end to end, its checks read from the router's own `display` answers with the VRP parsers; a check that
-fails (the dedicated network's router is not there) and a line the router refuses roll the completed
-steps back to the pre-run config; config steps go in on `commit trial` and are confirmed."""
+"""`netauto runbook run` through the protocol-level stand-ins (tests/fakes/vendor_cli.py, real SSH,
+Netmiko's drivers): an interconnect runbook on a Huawei VRP8 border router and a cut-over runbook on a
+H3C Comware 7 village CE and its PE, end to end, their checks (routes, BGP sessions, bounded pings in
+the VPN) read from the routers' own `display` answers with the platforms' parsers; a check that fails
+(the dedicated network's router is not there; the CE's LAN port is down) and a line the router refuses
+roll the completed steps back to the pre-run config; config steps go in on `commit trial` and are
+confirmed."""
 
 from __future__ import annotations
 
@@ -114,4 +116,74 @@ def test_a_refused_line_rolls_the_completed_steps_back(planned: tuple[Routers, P
     assert failed.returncode == 4, failed.stdout + failed.stderr
     assert "peering: undone" in failed.stdout and "border: undone" in failed.stdout
     assert f"{BORDER}: restored" in failed.stdout
+    assert routers.meanings() == before
+
+
+# A cut-over: village-1's users (Comware CE village-1-ce1, on Comware PE town-1-pe1) move into dept-c.
+DN_C = """  - id: dn-c
+    name: 丙专网
+    department: 丙局
+    level: district
+    mode: cutover
+    sites: [village-1]
+    prefixes: [172.22.0.0/16]
+    target_vpn: dept-c
+    state: planned
+"""
+DEPT_C = '  - {id: dept-c, zone: dedicated, plane: data, department: 丙局, prefixes: [172.22.0.0/16, "fd00:22::/48"]}\n'
+CE, PE = "village-1-ce1", "town-1-pe1"
+LAN_GATEWAY = "172.22.0.1"  # the CE's address on the site's first LAN of dept-c (172.22.0.0/26)
+
+
+@pytest.fixture
+def cutover(tmp_path: Path) -> Iterator[tuple[Routers, Path, Path]]:
+    """The vendor inventory with dn-c planned, the village's CE and PE running the approved baseline,
+    and dn-c's runbook generated."""
+    inventory = _inventory(tmp_path)
+    with (inventory / "dedicated.yaml").open("a", encoding="utf-8") as dedicated:
+        dedicated.write(DN_C)
+    with (inventory / "vpns.yaml").open("a", encoding="utf-8") as vpns:
+        vpns.write(DEPT_C)
+    _netauto(None, tmp_path, "approve", str(inventory), "--change-id", "BASE", "--by", "lab")
+    routers = _start(tmp_path, inventory, [CE, PE])
+    try:
+        _netauto(routers, tmp_path, "runbook", "generate", str(inventory))
+        yield routers, inventory, tmp_path / "runbooks" / "dn-c.yaml"
+    finally:
+        _stop(routers)
+
+
+def test_the_cutover_runbook_moves_the_site_and_checks_it_from_the_pe(
+    cutover: tuple[Routers, Path, Path], tmp_path: Path
+) -> None:
+    routers, inventory, runbook = cutover
+    _approve(runbook, tmp_path, "CHG-5")
+    done = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = routers.log(PE)
+    for command in (
+        "display ip routing-table vpn-instance dept-c",
+        "display ipv6 routing-table vpn-instance dept-c",
+        f"ping -vpn-instance dept-c -c 5 -t 2000 {LAN_GATEWAY}",
+    ):
+        assert command in log
+    assert "configuration commit delay" in log
+    assert "ip binding vpn-instance dept-c" in routers.running(CE)
+    report = (max((tmp_path / "build" / "runbooks" / "dn-c").iterdir()) / "report.md").read_text(encoding="utf-8")
+    assert "172.22.0.0/26 absent" in report and "172.22.0.0/26 present" in report
+    assert f"ping {LAN_GATEWAY} in dept-c: 5/5 answered" in report
+
+
+def test_a_site_whose_lan_does_not_answer_is_rolled_back(cutover: tuple[Routers, Path, Path], tmp_path: Path) -> None:
+    """The CE's LAN port stays down: the PE has its static routes to the LAN, but the gateway does not
+    answer the ping, so the check fails and both routers are put back."""
+    routers, inventory, runbook = cutover
+    before = routers.meanings()
+    routers.fault(CE, down=r"GigabitEthernet9/0/0\.")
+    _approve(runbook, tmp_path, "CHG-6")
+    failed = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes", "--check-timeout", "3")
+    assert failed.returncode == 4, failed.stdout + failed.stderr
+    assert f"ping {LAN_GATEWAY} in dept-c: 0/5 answered" in failed.stdout and "site-village-1: undone" in failed.stdout
+    report = (max((tmp_path / "build" / "runbooks" / "dn-c").iterdir()) / "report.md").read_text(encoding="utf-8")
+    assert "pass (172.22.0.0/26 present)" in report  # the PE's static routes are there all the same
     assert routers.meanings() == before

@@ -13,9 +13,10 @@ from typing import Any
 
 from netauto.parse import ParseError, parse_with, parser, queries
 from netauto.platforms import CheckSpec, get_platform
-from netauto.runbook.document import BgpCheck, Check, CountCheck, OnlyCheck, RouteCheck
+from netauto.runbook.document import BgpCheck, Check, CountCheck, OnlyCheck, PingCheck, RouteCheck
 
-Ask = Callable[[str], str]  # sends one command to the device, returns its answer
+# sends one command to the device, which may take so many seconds more than a usual command; its answer
+Ask = Callable[[str, float], str]
 
 
 @dataclass
@@ -30,7 +31,9 @@ def needed_commands(check: Check, platform: str) -> list[str | None]:
     if spec is None:
         return [None]
     if spec.output == "parsed":
-        return [_parsed_command(platform, query, check.vrf) for query in _queries(check)]
+        return [_parsed_command(platform, query, check) for query in _queries(check)]
+    if isinstance(check, PingCheck):
+        return [None]  # FRR's vtysh has no bounded ping
     if isinstance(check, BgpCheck):
         return [_command(spec.bgp, spec, check.vrf)]
     return [_command(spec.routes_v4 if v == 4 else spec.routes_v6, spec, check.vrf) for v in _versions(check)]
@@ -47,11 +50,17 @@ def _queries(check: Check) -> list[str]:
     """What the check reads, by the parsers' queries."""
     if isinstance(check, BgpCheck):
         return ["bgp_vpn_peers" if check.vrf else "bgp_peers"]
+    if isinstance(check, PingCheck):
+        return ["ping"]
     return [f"routes_v{version}" for version in _versions(check)]
 
 
-def _parsed_command(platform: str, query: str, vrf: str | None) -> str | None:
-    return parser(platform, query).command(vrf) if query in queries(platform) else None
+def _parsed_command(platform: str, query: str, check: Check) -> str | None:
+    if query not in queries(platform):
+        return None
+    if isinstance(check, PingCheck):
+        return parser(platform, query).command(check.vrf, target=check.target, count=check.count, timeout=check.timeout)
+    return parser(platform, query).command(check.vrf)
 
 
 def unsupported(check: Check, platform: str) -> str | None:
@@ -62,7 +71,8 @@ def unsupported(check: Check, platform: str) -> str | None:
 
 
 def evaluate(check: Check, platform: str, ask: Ask) -> Verdict:
-    answers = [ask(command) for command in needed_commands(check, platform) if command]
+    wait = check.bound if isinstance(check, PingCheck) else 0.0
+    answers = [ask(command, wait) for command in needed_commands(check, platform) if command]
     parsed = get_platform(platform).checks
     if parsed is not None and parsed.output == "parsed":
         try:
@@ -74,6 +84,8 @@ def evaluate(check: Check, platform: str, ask: Ask) -> Verdict:
         state = states.get(check.peer, "no such peer")
         up = state == "Established"
         return Verdict(up == (check.expect == "up"), f"BGP {check.peer}: {state}")
+    if isinstance(check, PingCheck):
+        return Verdict(False, f"{check.device} ({platform}) cannot ping")  # refused before the run
     tables = [_selected_prefixes(answer) for answer in answers]
     return _judge_routes(check, tables)
 
@@ -85,8 +97,24 @@ def _judge_parsed(check: Check, platform: str, answers: list[str]) -> Verdict:
         up = any(r["up"] for r in peers)
         state = "Established" if up else (str(peers[0]["state"]) if peers else "no such peer")
         return Verdict(up == (check.expect == "up"), f"BGP {check.peer}: {state}")
+    if isinstance(check, PingCheck):
+        return _judge_ping(check, rows[0])
     tables = [{_normal(str(r["prefix"])) for r in table if r.get("up", True)} for table in rows]
     return _judge_routes(check, tables)
+
+
+def _judge_ping(check: PingCheck, rows: list[dict[str, Any]]) -> Verdict:
+    where = f" in {check.vrf}" if check.vrf else ""
+    if not rows:
+        return Verdict(False, f"ping {check.target}{where}: no statistics in the answer")
+    if rows[0]["target"] != check.target:
+        return Verdict(False, f"ping {check.target}{where}: the answer is about {rows[0]['target']}")
+    sent, received = int(rows[0]["sent"]), int(rows[0]["received"])
+    lost = 100 * (sent - received) / sent if sent else 100.0
+    detail = f"ping {check.target}{where}: {received}/{sent} answered"
+    if check.expect == "unreachable":
+        return Verdict(received == 0, detail)
+    return Verdict(received > 0 and lost <= check.max_loss, detail)
 
 
 def _normal(prefix: str) -> str:

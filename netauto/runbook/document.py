@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from netauto.errors import Diagnostic, DiagnosticCollector
 from netauto.model.loader import display_path, read_yaml_document
@@ -64,7 +65,38 @@ class CountCheck(_Model):
     vrf: str | None
 
 
-Check = Annotated[RouteCheck | BgpCheck | OnlyCheck | CountCheck, Field(discriminator="kind")]
+class PingCheck(_Model):
+    """From the device, in the VPN (vrf; null: the global table), `count` echoes to the IPv4 address
+    `target`, each waited for at most `timeout` seconds, so the check ends within count x timeout
+    seconds: reachable when at most `max_loss` percent of them are lost, unreachable when none answers."""
+
+    kind: Literal["ping"]
+    device: str
+    vrf: str | None
+    target: str
+    count: int = Field(default=5, ge=1, le=100)
+    timeout: int = Field(default=2, ge=1, le=30)  # seconds (IOS-XR takes whole seconds)
+    max_loss: int = Field(default=20, ge=0, le=100)
+    expect: Literal["reachable", "unreachable"] = "reachable"
+
+    @field_validator("target")
+    @classmethod
+    def _ipv4_address(cls, target: str) -> str:
+        try:
+            address = ip_address(target)
+        except ValueError:
+            raise ValueError(f"'{target}' is not an IP address") from None
+        if address.version != 4:
+            raise ValueError(f"'{target}': ping checks take IPv4 addresses (the platforms' ping ipv6 has no parser)")
+        return target
+
+    @property
+    def bound(self) -> float:
+        """The longest the device may take to answer, in seconds."""
+        return self.count * self.timeout
+
+
+Check = Annotated[RouteCheck | BgpCheck | OnlyCheck | CountCheck | PingCheck, Field(discriminator="kind")]
 
 
 class DeviceLines(_Model):
@@ -136,7 +168,7 @@ def load_runbook(path: Path) -> Runbook:
     except ValidationError as error:
         collector = DiagnosticCollector(shown, consequence=NOTHING_RUN)
         for problem in error.errors(include_url=False):
-            where = tuple(p for p in problem["loc"] if isinstance(p, int) or p not in _UNION_TAGS)
+            where = _without_union_tags(problem["loc"])
             location = source_map.locate(where)
             message = problem["msg"].removeprefix("Value error, ")
             if problem["type"] == "missing":
@@ -155,10 +187,17 @@ _UNION_TAGS = {
     "bgp",
     "only",
     "count",
+    "ping",
     "check",
     "config",
     "gate",
 }  # pydantic's discriminator tags in error paths
+
+
+def _without_union_tags(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The error's path in the file: pydantic puts the discriminator's tag after a list index
+    (steps, 0, 'check', checks, 2, 'ping', count); a field may have a tag's name ('count')."""
+    return tuple(p for k, p in enumerate(loc) if not (k and isinstance(loc[k - 1], int) and p in _UNION_TAGS))
 
 
 def dump_runbook(document: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from netauto.model.schema import DedicatedNetwork
+from netauto.parse import queries
 from netauto.pipeline import PlanResult
 from netauto.platforms import get_platform
 from netauto.render.context import build_contexts, translated
@@ -38,6 +39,7 @@ class _Site:
     lan_device: str | None
     lan_interface: str | None
     lan_prefixes: list[str]
+    gateway_v4: str | None = None  # the LAN's first address, on its device
 
 
 def generate(result: PlanResult, secrets: Secrets, network_id: str, inventory: Path) -> dict[str, Any]:
@@ -57,7 +59,7 @@ def generate(result: PlanResult, secrets: Secrets, network_id: str, inventory: P
         changes = _changes(before, after, platforms, secrets)
         if changes:
             steps.append({"id": stage.id.replace(":", "-"), "kind": "config", "title": stage.title, "devices": changes})
-        steps += _after(result, vrf, network, stage, sites)
+        steps += _after(result, vrf, network, stage, sites, platforms)
     steps.append(
         {
             "id": "post-check",
@@ -113,7 +115,8 @@ def _sites(result: PlanResult, network: DedicatedNetwork) -> list[_Site]:
         ce = attachments[0].ce_device if attachments else None
         pes = sorted({a.pe_device for a in attachments})
         interface = lan.interface if lan else None
-        found.append(_Site(site, ce, pes, lan.device if lan else None, interface, prefixes))
+        gateway = str(next(lan.prefix_v4.hosts())) if lan and lan.prefix_v4 else None
+        found.append(_Site(site, ce, pes, lan.device if lan else None, interface, prefixes, gateway))
     return found
 
 
@@ -184,7 +187,12 @@ def _counts(vrf: str | None, network: DedicatedNetwork, sites: list[_Site]) -> l
 
 
 def _after(
-    result: PlanResult, vrf: str | None, network: DedicatedNetwork, stage: Stage, sites: list[_Site]
+    result: PlanResult,
+    vrf: str | None,
+    network: DedicatedNetwork,
+    stage: Stage,
+    sites: list[_Site],
+    platforms: dict[str, str],
 ) -> list[Step]:
     """The checks (and, for a cut-over site, the operator's move) that follow a stage's config."""
     if stage.id.startswith("site:"):
@@ -197,27 +205,52 @@ def _after(
             "instruction": f"Re-patch the department's users at site {site.id} from the old network to {where} "
             f"(VLAN of VPN {network.target_vpn}); confirm when done.",
         }
-        return [move, _site_check(vrf, site, f"check-{site.id}")]
+        return [move, _site_check(vrf, site, f"check-{site.id}", platforms)]
     if stage.id == "vpn":
-        return [_site_check(vrf, s, f"check-vpn-{s.id}") for s in sites if s.lan_prefixes]
+        return [_site_check(vrf, s, f"check-vpn-{s.id}", platforms) for s in sites if s.lan_prefixes]
     if stage.id in ("peering", "nat") and network.border is not None:
         peer = next(b.peer_v4 for b in result.plan.borders if b.network == network.id)
-        return [_border_check(vrf, network, stage, peer)]
+        return [_border_check(vrf, network, stage, peer, platforms)]
     return []
 
 
-def _site_check(vrf: str | None, site: _Site, step_id: str) -> Step:
+def _site_check(vrf: str | None, site: _Site, step_id: str, platforms: dict[str, str]) -> Step:
+    """The site's LAN routes on its PEs, and its gateway answering them where they can ping (a LAN on
+    the PE itself answers by definition)."""
     checks = [_route(pe, vrf, p, "present") for pe in site.pes for p in site.lan_prefixes]
+    if site.gateway_v4 and site.lan_device not in site.pes:
+        checks += [_ping(pe, vrf, site.gateway_v4) for pe in site.pes if _can_ping(platforms.get(pe, ""))]
     return {"id": step_id, "kind": "check", "title": f"site {site.id} reached through the extranet", "checks": checks}
 
 
-def _border_check(vrf: str | None, network: DedicatedNetwork, stage: Stage, peer: str) -> Step:
+def _can_ping(platform: str) -> bool:
+    """Whether the platform has a bounded ping (FRR's vtysh has none)."""
+    return bool(platform) and "ping" in queries(platform)
+
+
+def _ping(device: str, vrf: str | None, target: str) -> Check:
+    return {
+        "kind": "ping",
+        "device": device,
+        "vrf": vrf,
+        "target": target,
+        "count": 5,
+        "timeout": 2,
+        "expect": "reachable",
+    }
+
+
+def _border_check(
+    vrf: str | None, network: DedicatedNetwork, stage: Stage, peer: str, platforms: dict[str, str]
+) -> Step:
     """After the peering: the session, every agreed prefix, and nothing else of the network's; after
     NAT: the agreed prefixes as the extranet sees them."""
     assert network.border is not None
     device = network.border.device
     checks: list[Check] = []
     if stage.id == "peering":
+        if _can_ping(platforms.get(device, "")):
+            checks.append(_ping(device, vrf, peer))
         if network.border.peering == "ebgp":
             checks.append({"kind": "bgp", "device": device, "vrf": vrf, "peer": peer, "expect": "up"})
         checks += [_route(device, vrf, str(p), "present") for p in _agreed(network)]

@@ -257,8 +257,8 @@ def _ask_all(nr: Nornir, step: CheckStep, platforms: dict[str, str]) -> list[tup
 def _evaluate(task: Task, step: CheckStep, platforms: dict[str, str]) -> Result:
     connection = session(task)
 
-    def ask(command: str) -> str:
-        return str(connection.send_command(command, read_timeout=timeout(task)))
+    def ask(command: str, wait: float) -> str:
+        return str(connection.send_command(command, read_timeout=timeout(task) + wait))
 
     verdicts = {
         k: evaluate(check, platforms[task.host.name], ask)

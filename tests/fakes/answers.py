@@ -64,7 +64,8 @@ def vrp_bgp_peer(router_id: str, asn: str, sessions: list[Session]) -> list[str]
     return lines
 
 
-VRP_PROTOCOLS = {"isis": "ISIS-L2", "direct": "Direct", "bgp": "EBGP"}
+VRP_PROTOCOLS = {"isis": "ISIS-L2", "direct": "Direct", "bgp": "EBGP", "static": "Static"}
+PREFERENCES = {"isis": 15, "direct": 0, "bgp": 255, "static": 60}
 
 
 def vrp_routing_table_verbose(routes: list[Route], table: str = "Public") -> list[str]:
@@ -76,7 +77,7 @@ def vrp_routing_table_verbose(routes: list[Route], table: str = "Public") -> lis
         lines += [
             f"Destination: {route.prefix}",
             f"     Protocol: {protocol:<16} Process ID: {1 if route.protocol == 'isis' else 0}",
-            f"   Preference: {15 if route.protocol == 'isis' else 0:<22} Cost: 10",
+            f"   Preference: {PREFERENCES[route.protocol]:<22} Cost: 10",
             f"      NextHop: {route.next_hop:<17} Neighbour: 0.0.0.0",
             f"        State: {'Active Adv':<23} Age: 00h12m34s",
             "          Tag: 0                  Priority: medium",
@@ -99,6 +100,20 @@ def vrp_vpn_bgp_peer(router_id: str, asn: str, vrf: str, sessions: list[Session]
     for s in sessions:
         state = "Established" if s.established else "Idle"
         lines.append(f"  {s.neighbor:<15} 4   {s.remote_as:<6} 11     9          0     {AGE}   {state:<12} 1")
+    return lines
+
+
+def vrp_ping(target: str, count: int, answered: bool) -> list[str]:
+    """`ping [-vpn-instance X] -c N -t MS TARGET`, as the NE40E command reference shows it."""
+    lines = [f"  PING {target}: 56  data bytes, press CTRL_C to break"]
+    for sequence in range(1, count + 1):
+        reply = f"Reply from {target}: bytes=56 Sequence={sequence} ttl=254 time=2 ms"
+        lines.append(f"    {reply if answered else 'Request time out'}")
+    received = count if answered else 0
+    lines += ["", f"  --- {target} ping statistics ---", f"    {count} packet(s) transmitted"]
+    lines += [f"    {received} packet(s) received", f"    {100 - 100 * received / count:.2f}% packet loss"]
+    if answered:
+        lines.append("    round-trip min/avg/max = 2/2/2 ms")
     return lines
 
 
@@ -137,13 +152,45 @@ def comware_bgp_peer(router_id: str, asn: str, sessions: list[Session]) -> list[
     return lines
 
 
+COMWARE_PROTOCOLS = {"isis": "IS_L2", "direct": "Direct", "bgp": "BGP", "static": "Static"}
+
+
 def comware_routing_table(routes: list[Route]) -> list[str]:
     lines = ["", f"Destinations : {len(routes)}     Routes : {len(routes)}", ""]
     lines.append("Destination/Mask    Proto  Pre  Cost         NextHop         Interface")
     for route in routes:
-        protocol, preference = ("IS_L2", 15) if route.protocol == "isis" else ("Direct", 0)
+        protocol, preference = COMWARE_PROTOCOLS[route.protocol], PREFERENCES[route.protocol]
         interface = short(route.interface, COMWARE_SHORT_NAMES)
         lines.append(f"{route.prefix:<19} {protocol:<6} {preference:<4} {10:<12} {route.next_hop:<15} {interface}")
+    return lines
+
+
+def comware_ipv6_routing_table(routes: list[Route]) -> list[str]:
+    """`display ipv6 routing-table [vpn-instance X]`: a block per route, as the command reference shows it."""
+    lines = ["", f"Destinations : {len(routes)} Routes : {len(routes)}", ""]
+    for route in routes:
+        protocol, interface = COMWARE_PROTOCOLS[route.protocol], short(route.interface, COMWARE_SHORT_NAMES)
+        lines.append(f"Destination: {route.prefix:<41} Protocol  : {protocol}")
+        lines.append(f"NextHop    : {route.next_hop:<41} Preference: {PREFERENCES[route.protocol]}")
+        lines += [f"Interface  : {interface:<41} Cost      : 0", ""]
+    return lines
+
+
+def comware_ping(target: str, vrf: str | None, count: int, answered: bool) -> list[str]:
+    """`ping [-vpn-instance X] -c N -t MS TARGET`, as the Comware 7 command reference shows it."""
+    lines = [f"Ping {target} ({target}): 56 data bytes, press CTRL_C to break"]
+    for sequence in range(count):
+        lines.append(
+            f"56 bytes from {target}: icmp_seq={sequence} ttl=254 time=2.000 ms" if answered else "Request time out"
+        )
+    received = count if answered else 0
+    where = f" in VPN instance {vrf}" if vrf else ""
+    lines += ["", f"--- Ping statistics for {target}{where} ---"]
+    lines.append(
+        f"{count} packet(s) transmitted, {received} packet(s) received, {100 - 100 * received / count:.1f}% packet loss"
+    )
+    if answered:
+        lines.append("round-trip min/avg/max/std-dev = 2.000/2.000/2.000/0.000 ms")
     return lines
 
 
@@ -177,6 +224,26 @@ def xr_bgp_summary(router_id: str, asn: str, sessions: list[Session]) -> list[st
     return lines
 
 
+def xr_bgp_vrf_all_summary(router_id: str, asn: str, vrfs: dict[str, list[Session]]) -> list[str]:
+    """`show bgp vrf all ipv4 unicast summary`: a block per VRF, as the real output shows it."""
+    lines = ["Tue Mar 21 09:08:19.039 UTC"]
+    for vrf, sessions in vrfs.items():
+        lines += ["", f"VRF: {vrf}", "-" * (5 + len(vrf)), f"BGP VRF {vrf}, state: Active"]
+        lines += [f"BGP router identifier {router_id}, local AS number {asn}", "BGP table state: Active", ""]
+        lines += ["BGP is operating in STANDALONE mode.", "", ""]
+        lines += ["Process       RcvTblVer   bRIB/RIB   LabelVer  ImportVer  SendTblVer  StandbyVer"]
+        lines += ["Speaker              12         12         12         12          12           0", ""]
+        lines.append("Neighbor        Spk    AS MsgRcvd MsgSent   TblVer  InQ OutQ  Up/Down  St/PfxRcd")
+        for s in sessions:
+            state = "1" if s.established else "Idle"
+            counters = f"{0:>3} {s.remote_as:>5} {120:>7} {130:>7} {12:>8} {0:>4} {0:>4}"
+            lines.append(f"{s.neighbor:<15} {counters} {AGE:>8} {state:>10}")
+    return lines
+
+
+XR_CODES = {"static": ("S", 1), "bgp": ("B", 20)}
+
+
 def xr_route(routes: list[Route]) -> list[str]:
     lines = ["Mon Jan 29 19:00:32.892 UTC", ""]
     lines += ["Codes: C - connected, S - static, R - RIP, B - BGP, (>) - Diversion path"]
@@ -185,6 +252,19 @@ def xr_route(routes: list[Route]) -> list[str]:
     for route in routes:
         if route.protocol == "isis":
             lines.append(f"i L2 {route.prefix} [115/10] via {route.next_hop}, {AGE}, {route.interface}")
+        elif route.protocol in XR_CODES:
+            code, distance = XR_CODES[route.protocol]
+            lines.append(f"{code:<4} {route.prefix} [{distance}/0] via {route.next_hop}, {AGE}")
         else:
             lines.append(f"C    {route.prefix} is directly connected, {AGE}, {route.interface}")
     return lines
+
+
+def xr_ping(target: str, count: int, timeout: int, answered: bool) -> list[str]:
+    """`ping [vrf X] TARGET count N timeout S`, as the real outputs show it."""
+    lines = ["Fri Dec 22 17:30:39.512 UTC", "Type escape sequence to abort."]
+    lines.append(f"Sending {count}, 100-byte ICMP Echos to {target}, timeout is {timeout} seconds:")
+    received = count if answered else 0
+    lines.append(("!" if answered else ".") * count)
+    rate = f"Success rate is {100 * received // count} percent ({received}/{count})"
+    return [*lines, rate + (", round-trip min/avg/max = 1/1/1 ms" if answered else "")]

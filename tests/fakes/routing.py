@@ -4,9 +4,12 @@ the routes IS-IS brings (every loopback of the routers reachable over adjacencie
 and the iBGP sessions (Established when both ends name each other's loopback and reach each other).
 
 In a VPN (a VRF), only what a router's own config and the test say: its ports bound to the VRF give
-connected routes; a router outside the stand-ins (a dedicated network's border, a CE), which the test
+connected routes (IPv4 and IPv6), its static routes in the VRF whose next hop is on such a port give
+static ones; a router outside the stand-ins (a dedicated network's border, a CE), which the test
 attaches to a device (`Attached`, from `<state>/<name>.attached.yaml`), brings up the eBGP session the
 device configures to it in that VRF, if a port of the VRF reaches its address, and then its routes.
+A ping in a VRF is answered when the router has a route to the target and the target's owner (a
+stand-in's up port, or an attached router) is where that route leads, with a route back.
 Route policies are not evaluated. Nothing is simulated beyond that: no timers, no metrics (every hop
 costs 1). Each
 platform's config words are data (CONFIG_WORDS); the answers in each vendor's layout are in
@@ -18,7 +21,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from ipaddress import IPv4Interface, IPv6Interface, ip_interface
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface, ip_address, ip_interface, ip_network
 from typing import Protocol
 
 
@@ -39,6 +42,8 @@ class ConfigWords:
     bgp_section: str
     bgp_peer: str  # "peer X as-number N" / "neighbor X" (with "remote-as N" under it)
     remote_as: str | None  # the line under the peer carrying its AS, where not on the peer line
+    static_v4: str | None = None  # "ip route-static vpn-instance V PREFIX MASK|LENGTH NEXT-HOP ..."
+    static_v6: str | None = None
 
 
 CONFIG_WORDS = {
@@ -53,6 +58,8 @@ CONFIG_WORDS = {
         "bgp ",
         "peer",
         None,
+        "ip route-static vpn-instance",
+        "ipv6 route-static vpn-instance",
     ),
     "h3c_comware": ConfigWords(
         "LoopBack0",
@@ -65,6 +72,8 @@ CONFIG_WORDS = {
         "bgp ",
         "peer",
         None,
+        "ip route-static vpn-instance",
+        "ipv6 route-static vpn-instance",
     ),
     "cisco_iosxr": ConfigWords(
         "Loopback0",
@@ -89,6 +98,14 @@ class Port:
     isis: bool
     up: bool
     vrf: str | None = None
+    address_v6: IPv6Interface | None = None
+
+
+@dataclass(frozen=True)
+class StaticRoute:
+    vrf: str
+    prefix: str
+    next_hop: str
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,7 @@ class Router:
     peers: tuple[tuple[str, str], ...]  # (address, remote AS)
     vpn_peers: tuple[tuple[str, str, str], ...] = ()  # (VRF, address, remote AS)
     attached: tuple[Attached, ...] = ()
+    static_routes: tuple[StaticRoute, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,7 +144,7 @@ class Route:
     prefix: str
     next_hop: str
     interface: str
-    protocol: str  # "isis" or "direct"
+    protocol: str  # "isis", "direct", "static" or "bgp"
 
 
 @dataclass(frozen=True)
@@ -158,6 +176,7 @@ def router_of(
             loopbacks += [str(a.ip) for a in addresses if a is not None]
             continue
         v4 = next((a for a in addresses if isinstance(a, IPv4Interface)), None)
+        v6 = next((a for a in addresses if isinstance(a, IPv6Interface)), None)
         if v4 is None:
             continue
         configured = interface in isis_ports or any(
@@ -166,10 +185,29 @@ def router_of(
         isis = configured and not isis_refused(interface)
         up = not any(c.line == "shutdown" for c in node.children) and not shown_down(interface)
         vrf = next((c.line.split()[-1] for c in node.children if c.line.startswith(words.vrf_binding + " ")), None)
-        ports.append(Port(name, interface, v4, isis, up, vrf))
+        ports.append(Port(name, interface, v4, isis, up, vrf, v6))
     asn, peers = _bgp(root, words)
     vpn_peers = _vpn_peers(root, words)
-    return Router(name, platform, tuple(ports), tuple(loopbacks), asn, tuple(peers), vpn_peers, tuple(attached))
+    statics = _static_routes(root, words)
+    return Router(
+        name, platform, tuple(ports), tuple(loopbacks), asn, tuple(peers), vpn_peers, tuple(attached), statics
+    )
+
+
+def _static_routes(root: ConfigNode, words: ConfigWords) -> tuple[StaticRoute, ...]:
+    """The static routes in VRFs: `<keyword> VRF ADDRESS MASK|LENGTH NEXT-HOP ...` at the top level."""
+    found = []
+    for node in root.children:
+        for keyword in (k for k in (words.static_v4, words.static_v6) if k):
+            if not node.line.startswith(keyword + " "):
+                continue
+            vrf, address, length, next_hop = node.line[len(keyword) + 1 :].split()[:4]
+            try:
+                prefix = ip_network(f"{address}/{length}")
+            except ValueError:
+                continue
+            found.append(StaticRoute(vrf, str(prefix), next_hop))
+    return tuple(found)
 
 
 def _vpn_peers(root: ConfigNode, words: ConfigWords) -> tuple[tuple[str, str, str], ...]:
@@ -287,10 +325,20 @@ class Network:
         ]
 
     def vpn_routes(self, name: str, vrf: str) -> list[Route]:
-        """Its VRF ports' subnets, and the routes its established sessions in the VRF bring."""
+        """Its VRF ports' subnets (IPv4 and IPv6), its static routes in the VRF whose next hop one of
+        them reaches, and the routes its established sessions in the VRF bring."""
         router = self.routers[name]
         ports = [p for p in router.ports if p.vrf == vrf and p.up]
-        routes = [Route(str(p.address.network), str(p.address.ip), p.interface, "direct") for p in ports]
+        routes = [
+            Route(str(a.network), str(a.ip), p.interface, "direct")
+            for p in ports
+            for a in (p.address, p.address_v6)
+            if a is not None
+        ]
+        for static in (r for r in router.static_routes if r.vrf == vrf):
+            port = _port_reaching(ports, static.next_hop)
+            if port is not None:
+                routes.append(Route(static.prefix, static.next_hop, port.interface, "static"))
         for _, address, remote_as in (peer for peer in router.vpn_peers if peer[0] == vrf):
             far = self._attached_peer(router, vrf, address, remote_as)
             port = next(
@@ -299,6 +347,33 @@ class Network:
             if far is not None and port is not None:
                 routes += [Route(prefix, far.address, port.interface, "bgp") for prefix in far.routes]
         return routes
+
+    def answers_ping(self, name: str, vrf: str, target: str) -> bool:
+        """Whether `target` answers the router's ping in the VRF: its own address; or, by the longest
+        route to it, an up port's on the link (direct), or the next hop's router holding it on an up
+        port, or an attached router it announces, with a route back to the router's port."""
+        router, address = self.routers[name], ip_address(target)
+        ports = [p for p in router.ports if p.vrf == vrf and p.up]
+        if any(address == a.ip for p in ports for a in (p.address, p.address_v6) if a is not None):
+            return True
+        covering = [r for r in self.vpn_routes(name, vrf) if address in ip_network(r.prefix)]
+        if not covering:
+            return False
+        route = max(covering, key=lambda r: ip_network(r.prefix).prefixlen)
+        via = address if route.protocol == "direct" else ip_address(route.next_hop)
+        for far in (a for a in router.attached if a.vrf == vrf and ip_address(a.address) == via):
+            if via == address or any(address in ip_network(prefix) for prefix in far.routes):
+                return True
+        out = _port_reaching(ports, str(via))
+        source = next((a.ip for a in _interfaces(out) if a.version == address.version), None) if out else None
+        for other in self.routers.values():
+            far = next((p for p in other.ports if p.up and p.vrf and via in _addresses(p)), None)
+            if other.name == name or far is None or source is None:
+                continue
+            owns = any(address in _addresses(p) for p in other.ports if p.up and p.vrf == far.vrf)
+            back = any(source in ip_network(r.prefix) for r in self.vpn_routes(other.name, far.vrf or ""))
+            return owns and back
+        return False
 
     def _attached_peer(self, router: Router, vrf: str, address: str, remote_as: str) -> Attached | None:
         for far in router.attached:
@@ -318,3 +393,20 @@ class Network:
             mutual = far is not None and any(peer in router.loopbacks for peer, _ in far.peers)
             sessions.append(Session(address, remote_as, mutual and address in reachable))
         return sessions
+
+
+def _interfaces(port: Port) -> list[IPv4Interface | IPv6Interface]:
+    return [a for a in (port.address, port.address_v6) if a is not None]
+
+
+def _addresses(port: Port) -> set[IPv4Address | IPv6Address]:
+    return {a.ip for a in _interfaces(port)}
+
+
+def _port_reaching(ports: list[Port], next_hop: str) -> Port | None:
+    """The port on whose subnet `next_hop` is."""
+    hop = ip_address(next_hop)
+    for port in ports:
+        if any(hop in a.network for a in (port.address, port.address_v6) if a is not None):
+            return port
+    return None

@@ -526,6 +526,14 @@ class Device:
     def router_id(self) -> str:
         return next((a for a in self.router().loopbacks if "." in a), "0.0.0.0")
 
+    def answers_ping(self, vrf: str | None, target: str, bound: float) -> bool:
+        """Whether `target` answers a ping in the VRF (routing.py); an unanswered ping takes its whole
+        bound (scaled, as the commit timers), as a router waits out every echo."""
+        answered = vrf is not None and self.network().answers_ping(self.hostname(), vrf, target)
+        if not answered:
+            time.sleep(bound * self.time_scale)
+        return answered
+
     def show_running(self) -> str:
         with self.lock:
             if self.dialect.platform == XR:
@@ -981,8 +989,23 @@ class HuaweiStyleSession(CliSession):
             return Reply(close=True)
         if text in self.paging_commands():
             return self.paging_reply()
+        pinged = self.ping(text)
+        if pinged is not None:
+            return pinged
         shown = self.display(text)
         return shown if shown is not None else self.error(text, self.dialect.unrecognized)
+
+    def ping(self, text: str) -> Reply | None:
+        """A ping, in any view (as on VRP and Comware)."""
+        ping = HUAWEI_STYLE_PING.fullmatch(text)
+        if ping is None:
+            return None
+        count, seconds = int(ping["count"] or 5), int(ping["ms"] or 2000) / 1000
+        answered = self.device.answers_ping(ping["vrf"], ping["target"], count * seconds)
+        return lines_reply(*self.ping_lines(ping["target"], ping["vrf"], count, answered))
+
+    def ping_lines(self, target: str, vrf: str | None, count: int, answered: bool) -> list[str]:
+        raise NotImplementedError
 
     def system_view_banner(self) -> str:
         raise NotImplementedError
@@ -997,6 +1020,9 @@ class HuaweiStyleSession(CliSession):
         if text.startswith("display "):
             shown = self.display(text)
             return shown if shown is not None else self.error(text, self.dialect.unrecognized)
+        pinged = self.ping(text)
+        if pinged is not None:
+            return pinged
         if text == "quit":
             return self.leave_view()
         if text == "return":
@@ -1004,6 +1030,12 @@ class HuaweiStyleSession(CliSession):
         return None
 
 
+HUAWEI_STYLE_PING = re.compile(  # VRP's and Comware's: ping [-vpn-instance X] [-c N] [-t MS] TARGET
+    r"ping(?: -vpn-instance (?P<vrf>\S+))?(?: -c (?P<count>\d+))?(?: -t (?P<ms>\d+))? (?P<target>[\d.]+)"
+)
+COMWARE_VPN_COMMANDS = re.compile(
+    r"display (?P<what>ip routing-table|ipv6 routing-table|bgp peer ipv4) vpn-instance (?P<vrf>\S+)"
+)
 VRP_VPN_COMMANDS = re.compile(
     r"display (?P<what>ip|ipv6|bgp vpnv4) (?:routing-table )?vpn-instance (?P<vrf>\S+) (?:verbose|peer)"
 )
@@ -1042,6 +1074,9 @@ class VrpSession(HuaweiStyleSession):
 
     def exit_question(self) -> str:
         return VRP_EXIT_QUESTION
+
+    def ping_lines(self, target: str, vrf: str | None, count: int, answered: bool) -> list[str]:
+        return answers.vrp_ping(target, count, answered)
 
     def display_state(self, text: str) -> Reply | None:
         asn = self.device.router().asn
@@ -1131,8 +1166,20 @@ class ComwareSession(HuaweiStyleSession):
         up = [(name, node.find("shutdown") is None and not faults.shown_down(name)) for name, node in interfaces]
         return answers.comware_interface_brief(up)
 
+    def ping_lines(self, target: str, vrf: str | None, count: int, answered: bool) -> list[str]:
+        return answers.comware_ping(target, vrf, count, answered)
+
     def display_state(self, text: str) -> Reply | None:
         asn = self.device.router().asn
+        network, name = self.device.network(), self.device.hostname()
+        vpn = COMWARE_VPN_COMMANDS.fullmatch(text)
+        if vpn is not None and vpn["what"] == "bgp peer ipv4":
+            sessions = network.vpn_sessions(name, vpn["vrf"])
+            return lines_reply(*answers.comware_bgp_peer(self.device.router_id(), asn, sessions))
+        if vpn is not None:
+            v4 = vpn["what"] == "ip routing-table"
+            family = [r for r in network.vpn_routes(name, vpn["vrf"]) if ("." in r.prefix) == v4]
+            return lines_reply(*(answers.comware_routing_table if v4 else answers.comware_ipv6_routing_table)(family))
         if text == "display isis peer":
             return lines_reply(*answers.comware_isis_peer(self.isis_adjacencies()))
         if text == "display bgp peer vpnv4":
@@ -1164,6 +1211,12 @@ class ComwareSession(HuaweiStyleSession):
         return lines_reply(
             f"Info: The configuration will be rolled back in {minutes} minute(s) unless 'configuration commit' follows."
         )
+
+
+XR_VRF_ROUTES = re.compile(r"show route vrf (?P<vrf>\S+) (?P<family>ipv4|ipv6)")
+XR_PING = re.compile(
+    r"ping(?: vrf (?P<vrf>\S+))? (?P<target>[\d.]+)(?: count (?P<count>\d+))?(?: timeout (?P<timeout>\d+))?"
+)
 
 
 class XrSession(CliSession):
@@ -1223,6 +1276,20 @@ class XrSession(CliSession):
             return lines_reply(*answers.xr_bgp_summary(self.device.router_id(), router.asn, network.sessions(name)))
         if text == "show route ipv4":
             return lines_reply(*answers.xr_route([r for r in network.routes(name) if "." in r.prefix]))
+        if text == "show bgp vrf all ipv4 unicast summary":
+            router = self.device.router()
+            vrfs = {vrf: network.vpn_sessions(name, vrf) for vrf in sorted({v for v, _, _ in router.vpn_peers})}
+            return lines_reply(*answers.xr_bgp_vrf_all_summary(self.device.router_id(), router.asn, vrfs))
+        vrf_routes = XR_VRF_ROUTES.fullmatch(text)
+        if vrf_routes is not None:
+            v4 = vrf_routes["family"] == "ipv4"
+            family = [r for r in network.vpn_routes(name, vrf_routes["vrf"]) if ("." in r.prefix) == v4]
+            return lines_reply(*answers.xr_route(family))
+        ping = XR_PING.fullmatch(text)
+        if ping is not None:
+            count, seconds = int(ping["count"] or 5), int(ping["timeout"] or 2)
+            answered = self.device.answers_ping(ping["vrf"], ping["target"], count * seconds)
+            return lines_reply(*answers.xr_ping(ping["target"], count, seconds, answered))
         return None
 
     def interface_brief(self) -> list[str]:
