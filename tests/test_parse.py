@@ -49,7 +49,6 @@ def test_each_documented_output_reads_as_read_by_hand(case: dict[str, Any]) -> N
 
 # parsers no sample tests, and why (each shares its template with a tested parser of its platform)
 UNTESTED = {
-    ("huawei_vrp", "routes_v6"): "no VRP IPv6 routing table, real or documented, was found",
     ("h3c_comware", "bgp_vpn_peers"): "no sample of a VPN instance's peers; the same table as bgp_peers",
 }
 

@@ -90,6 +90,28 @@ def vrp_routing_table_verbose(routes: list[Route], table: str = "Public") -> lis
     return lines
 
 
+def vrp_ipv6_routing_table_verbose(routes: list[Route], table: str = "Public") -> list[str]:
+    """`display ipv6 routing-table [vpn-instance X] verbose`: two columns, the prefix length beside
+    the destination, as the NE40E configuration guide shows it."""
+    lines = ["Route Flags: R - relay, D - download to fib, T - to vpn-instance, B - black hole route", "-" * 78]
+    lines += [f"Routing Table : {table}", f"Summary Count : {len(routes)}", ""]
+    for route in routes:
+        address, length = route.prefix.split("/")
+        protocol = VRP_PROTOCOLS[route.protocol]
+        lines += [
+            f"Destination  : {address.upper():<39} PrefixLength : {length}",
+            f"NextHop      : {route.next_hop.upper():<39} Preference   : {PREFERENCES[route.protocol]}",
+            f"Neighbour    : {'::':<39} ProcessID    : 0",
+            f"Label        : {'NULL':<39} Protocol     : {protocol}",
+            f"State        : {'Active Adv':<39} Cost         : 0",
+            f"Priority     : {'medium':<39} Age          : 00h12m34s",
+            f"RelayNextHop : {'::':<39} TunnelID     : 0x0",
+            f"Interface    : {route.interface:<39} Flags        : D",
+            "",
+        ]
+    return lines
+
+
 def vrp_vpn_bgp_peer(router_id: str, asn: str, vrf: str, sessions: list[Session]) -> list[str]:
     """`display bgp vpnv4 vpn-instance X peer`, as the NE40E documentation shows it."""
     up = sum(s.established for s in sessions)

@@ -1086,8 +1086,10 @@ class VrpSession(HuaweiStyleSession):
             sessions = network.vpn_sessions(name, vpn["vrf"])
             return lines_reply(*answers.vrp_vpn_bgp_peer(self.device.router_id(), asn, vpn["vrf"], sessions))
         if vpn is not None:
-            family = [r for r in network.vpn_routes(name, vpn["vrf"]) if ("." in r.prefix) == (vpn["what"] == "ip")]
-            return lines_reply(*answers.vrp_routing_table_verbose(family, vpn["vrf"]))
+            v4 = vpn["what"] == "ip"
+            family = [r for r in network.vpn_routes(name, vpn["vrf"]) if ("." in r.prefix) == v4]
+            layout = answers.vrp_routing_table_verbose if v4 else answers.vrp_ipv6_routing_table_verbose
+            return lines_reply(*layout(family, vpn["vrf"]))
         if text == "display isis peer":
             return lines_reply(*answers.vrp_isis_peer(self.isis_adjacencies()))
         if text == "display bgp vpnv4 all peer":
