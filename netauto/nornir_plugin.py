@@ -21,6 +21,7 @@ import yaml
 from nornir.core.inventory import ConnectionOptions, Defaults, Group, Groups, Host, Hosts, Inventory, ParentGroups
 
 from netauto.errors import NetautoError
+from netauto.model.loader import read_bounded_yaml
 from netauto.pipeline import PlanResult, build_plan
 from netauto.plan.model import PlannedDevice
 from netauto.platforms import get_platform
@@ -68,15 +69,15 @@ class NetautoInventory:
 def read_hosts_file(path: Path) -> dict[str, tuple[str, int]]:
     """device -> (hostname, port) from a YAML hosts file (`lab up --ssh` writes one); a bad file is a
     clear error naming the file, line and field."""
-    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text) or {}
+        data = read_bounded_yaml(path, "nothing was contacted") or {}
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise HostsFileError(f"{where}: not valid YAML: {exc.problem}") from None
     if not isinstance(data, dict):
         raise HostsFileError(f"{path}:1: expected a mapping of device -> {{hostname, port}}")
+    text = path.read_text(encoding="utf-8")
     lines = {name: _line_of(text, str(name)) for name in data}
     addresses = {}
     for name, entry in data.items():

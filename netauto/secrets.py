@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from netauto.errors import NetautoError
+from netauto.model.loader import read_bounded_yaml
 
 SECRET_KEYS = ("isis_key", "bgp_password", "snmp_auth", "snmp_priv", "login_password")
 DEFAULT_PATH = Path("~/.config/netauto/secrets.yaml")
@@ -55,7 +56,7 @@ def load_secrets(explicit: Path | None, inventory: Path) -> Secrets:
     if _inside(path.resolve(), inventory.resolve()):
         raise SecretsError(f"secrets file {path} is inside the inventory {inventory}; keep it outside the repository")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_bounded_yaml(path, "nothing was rendered or sent") or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SecretsError(f"{path}: not a YAML mapping of secrets ({type(exc).__name__})") from None
     if not isinstance(data, dict):

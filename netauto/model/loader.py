@@ -17,6 +17,11 @@ import yaml
 from netauto.errors import Diagnostic, DiagnosticCollector, Location, NetautoError, did_you_mean
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+# What one YAML file may hold, whatever reads it: a hostile file (a merge request, a journal left by
+# a killed run) must not exhaust the machine. Nothing netauto writes or reads comes near these.
+MAX_DEPTH = 64  # nested mappings and lists (an inventory needs 6)
+MAX_SCALAR_CHARS = 64 * 1024  # one value
+MAX_ALIAS_EXPANSION = 100_000  # values that aliases (*name) may add to a file by repeating an anchor
 LIST_SECTIONS = (
     "planes",
     "link_classes",
@@ -223,6 +228,108 @@ def _compose(text: str, shown: str, collector: DiagnosticCollector) -> yaml.Node
     return None
 
 
+def _within_bounds(root: yaml.Node, shown: str, collector: DiagnosticCollector) -> bool:
+    """Whether the composed file stays within MAX_DEPTH, MAX_SCALAR_CHARS and MAX_ALIAS_EXPANSION; the
+    first problem is reported where it is. Aliases share one node in the composed graph, so this walk
+    (iterative, each node once) costs the file's size, not its expansion ("billion laughs")."""
+    problem = _bounds_problem(root)
+    if problem is None:
+        return True
+    message, node, path = problem
+    mark = node.start_mark
+    hint = "this is not an inventory netauto could use; check where the file came from"
+    collector.add(Diagnostic(message, Location(shown, mark.line + 1, mark.column + 1, display_path(path)), hint))
+    return False
+
+
+def _bounds_problem(root: yaml.Node) -> tuple[str, yaml.Node, DataPath] | None:
+    """The walk is on the hot path of every plan (each node once, no paths); paths are looked for
+    only once a problem is found."""
+    scalar = yaml.ScalarNode
+    sizes: dict[int, int] = {}  # node -> how many values it expands to
+    inside: set[int] = set()  # the nodes being walked (one reached again: a recursive alias)
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, walked = stack.pop()
+        key = id(node)
+        if walked:
+            inside.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _child_nodes(node))
+            continue
+        if key in sizes:
+            continue  # an alias of a value already walked
+        if key in inside:
+            return "this value holds an alias of itself (a recursive alias)", node, _path_to(root, node)
+        if depth > MAX_DEPTH:
+            path = _path_to(root, node)[:6]  # where the nesting begins
+            return f"values nested more than {MAX_DEPTH} levels deep", node, path
+        if isinstance(node, scalar):
+            if len(node.value) > MAX_SCALAR_CHARS:
+                message = f"a value of {len(node.value):,} characters, over the {MAX_SCALAR_CHARS:,} allowed"
+                return message, node, _path_to(root, node)
+            sizes[key] = 1
+            continue
+        inside.add(key)
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in reversed(_child_nodes(node)))
+    added = sizes[id(root)] - len(sizes)
+    if added <= MAX_ALIAS_EXPANSION:
+        return None
+    uses: dict[int, int] = {id(root): 1}
+    nodes = {id(root): root}
+    for parent in list(_unique_nodes(root)):
+        for child in _child_nodes(parent):
+            uses[id(child)] = uses.get(id(child), 0) + 1
+            nodes[id(child)] = child
+    repeated = max((k for k in uses if uses[k] > 1), key=lambda k: (uses[k] - 1) * sizes[k])
+    node = nodes[repeated]
+    return (
+        f"this value ({sizes[repeated]:,} values) is used {uses[repeated]:,} times through aliases: the file "
+        f"would expand by {added:,} values, over the {MAX_ALIAS_EXPANSION:,} that aliases may add",
+        node,
+        _path_to(root, node),
+    )
+
+
+def _child_nodes(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _unique_nodes(root: yaml.Node) -> list[yaml.Node]:
+    seen: dict[int, yaml.Node] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen[id(node)] = node
+            stack.extend(_child_nodes(node))
+    return list(seen.values())
+
+
+def _path_to(root: yaml.Node, target: yaml.Node) -> DataPath:
+    """The data path of the first place `target` is written (depth first, in document order)."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, DataPath]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return path
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((item, path + (i,)) for i, item in reversed(list(enumerate(node.value))))
+        elif isinstance(node, yaml.MappingNode):
+            for key_node, value_node in reversed(node.value):
+                name = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+                stack += [(value_node, path + (name,)), (key_node, path + (name,))]
+    return ()
+
+
 def _char_at(text: str, line: int, column: int) -> str:
     lines = text.splitlines()
     return lines[line][column] if line < len(lines) and column < len(lines[line]) else ""
@@ -260,7 +367,9 @@ def load_inventory(root: Path) -> RawInventory:
             continue
         problems_before = len(collector.diagnostics)
         node = _compose(text, shown, collector)
-        if len(collector.diagnostics) > problems_before:
+        if len(collector.diagnostics) > problems_before or (
+            node is not None and not _within_bounds(node, shown, collector)
+        ):
             continue
         if node is None:
             collector.add(
@@ -362,6 +471,22 @@ def _merge_list_section(
         items.append(reader.convert(item, (section, reader.offset + i)))
 
 
+def read_bounded_yaml(path: Path, consequence: str) -> Any:
+    """A YAML file netauto keeps beside the inventory (secrets, approvals, a hosts file, the lock's
+    YAML form), read with PyYAML's safe loader once it is within the inventory's bounds (size, depth,
+    value length, alias expansion): InventoryError (file:line:column: field: message) when it is not;
+    yaml.YAMLError for bad YAML, as safe_load raises it."""
+    shown = str(path)
+    collector = DiagnosticCollector(shown, consequence=consequence)
+    text = _read_text(path, shown, collector)
+    if text is not None:
+        node = yaml.compose(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
+        if node is not None:
+            _within_bounds(node, shown, collector)
+    collector.raise_if_errors()
+    return yaml.load(text or "", Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def read_yaml_document(path: Path, shown: str, consequence: str) -> tuple[Any, SourceMap]:
     """One YAML file (a runbook, say) as Python data with the position of every value, read by the
     inventory's rules (YAML 1.2 scalars, duplicate keys refused); InventoryError on a bad file."""
@@ -369,6 +494,8 @@ def read_yaml_document(path: Path, shown: str, consequence: str) -> tuple[Any, S
     source_map = SourceMap()
     text = _read_text(path, shown, collector)
     node = _compose(text, shown, collector) if text is not None else None
+    if node is not None and not _within_bounds(node, shown, collector):
+        node = None
     data = _FileReader(shown, source_map, collector).convert(node, ()) if node is not None else None
     if node is None and not collector.errors:
         collector.add(Diagnostic("the file is empty", Location(shown, 1, 1)))

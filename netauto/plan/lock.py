@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from netauto.errors import LockError
+from netauto.model.loader import read_bounded_yaml
 
 LOCK_NAME = "netauto.lock"
 LOCK_VERSION = 1
@@ -65,7 +66,7 @@ def read_lock(inventory: Path) -> Lock:
         text = path.read_text(encoding="utf-8")
         data = _parse_own_format(text)
         if data is None:
-            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            data = read_bounded_yaml(path, "nothing was planned or written")
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise LockError(f"{path}: cannot read the allocation lock: {exc}") from None
     if not isinstance(data, dict) or data.get("version") != LOCK_VERSION:

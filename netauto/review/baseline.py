@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from netauto.errors import NetautoError
+from netauto.model.loader import read_bounded_yaml
 
 DEFAULT_ROOT = Path("baselines")
 
@@ -67,7 +68,7 @@ def load_baseline(root: Path, network: str) -> Baseline:
     approvals: list[Approval] = []
     if approvals_file.exists():
         try:
-            raw = yaml.safe_load(approvals_file.read_text(encoding="utf-8")) or []
+            raw = read_bounded_yaml(approvals_file, "nothing was approved or pushed") or []
             approvals = [Approval(**entry) for entry in raw]
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from netauto.model.loader import read_bounded_yaml
 from netauto.push.run import RefusedError
 from netauto.runbook.document import Runbook
 
@@ -22,7 +23,7 @@ def approvals_file(baseline_root: Path, runbook: Runbook) -> Path:
 
 def _recorded(path: Path) -> list[Any]:
     """Every approval in the network's file (all its runbooks)."""
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or []) if path.exists() else []
+    return (read_bounded_yaml(path, "nothing was approved or run") or []) if path.exists() else []
 
 
 def approvals(baseline_root: Path, runbook: Runbook) -> list[dict[str, Any]]:
