@@ -17,7 +17,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from nornir.core.inventory import ConnectionOptions, Defaults, Group, Groups, Host, Hosts, Inventory, ParentGroups
 
 from netauto.errors import NetautoError
@@ -69,12 +68,7 @@ class NetautoInventory:
 def read_hosts_file(path: Path) -> dict[str, tuple[str, int]]:
     """device -> (hostname, port) from a YAML hosts file (`lab up --ssh` writes one); a bad file is a
     clear error naming the file, line and field."""
-    try:
-        data = read_bounded_yaml(path, "nothing was contacted") or {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise HostsFileError(f"{where}: not valid YAML: {exc.problem}") from None
+    data = read_bounded_yaml(path, "nothing was contacted") or {}
     if not isinstance(data, dict):
         raise HostsFileError(f"{path}:1: expected a mapping of device -> {{hostname, port}}")
     text = path.read_text(encoding="utf-8")

@@ -55,10 +55,7 @@ def load_secrets(explicit: Path | None, inventory: Path) -> Secrets:
         )
     if _inside(path.resolve(), inventory.resolve()):
         raise SecretsError(f"secrets file {path} is inside the inventory {inventory}; keep it outside the repository")
-    try:
-        data = read_bounded_yaml(path, "nothing was rendered or sent") or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise SecretsError(f"{path}: not a YAML mapping of secrets ({type(exc).__name__})") from None
+    data = read_bounded_yaml(path, "nothing was rendered or sent") or {}
     if not isinstance(data, dict):
         raise SecretsError(f"{path}: not a YAML mapping of secrets")
     missing = [key for key in SECRET_KEYS if not isinstance(data.get(key), str) or len(data[key]) < 8]

@@ -62,6 +62,16 @@ def test_a_lock_that_explodes_is_refused(inventory: Path, tmp_path: Path) -> Non
     assert lock.read_text(encoding="utf-8") == _bomb("version")  # not rewritten
 
 
+def test_a_lock_entry_nested_past_what_json_reads_is_refused(inventory: Path, tmp_path: Path) -> None:
+    lock = inventory / "netauto.lock"
+    text = "version: 1\ndevices:\n  " + '"r1": ' + "[" * 50_000 + "]" * 50_000 + "\n"
+    lock.write_text(text, encoding="utf-8")
+    result = run_netauto("plan", str(inventory), cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"{lock}:3:" in result.stderr and "nesting depth" in result.stderr
+    assert lock.read_text(encoding="utf-8") == text
+
+
 def test_a_runbook_and_its_approvals_that_explode_are_refused(tmp_path: Path) -> None:
     inventory = tmp_path / "inv"
     shutil.copytree(TESTS / "fixtures" / "render", inventory)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TESTS, run_netauto
-from netauto.push.journal import Journal
+from netauto.push.journal import Journal, JournalError
 from netauto.push.locks import LockedError, device_locks
 
 
@@ -68,11 +68,11 @@ def test_a_device_held_by_another_push_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("hosts", "message"),
     [
-        ("r1: {hostname: 10.0.0.1\n", "hosts.yaml:2:1: not valid YAML"),
-        ("town-1-pe1: {port: 22}\n", "hosts.yaml:1: town-1-pe1.hostname: missing"),
+        ("r1: {hostname: 10.0.0.1\n", "hosts.yaml:2:1: error: YAML syntax error"),
+        ("town-1-pe1: {port: 22}\n", "Error: hosts.yaml:1: town-1-pe1.hostname: missing"),
         (
             "town-1-pe1:\n  hostname: 10.0.0.1\n  port: 99999\n",
-            "hosts.yaml:1: town-1-pe1.port: 99999 is not a TCP port",
+            "Error: hosts.yaml:1: town-1-pe1.port: 99999 is not a TCP port",
         ),
     ],
 )
@@ -83,4 +83,32 @@ def test_a_bad_hosts_file_is_a_clear_error(tmp_path: Path, hosts: str, message: 
     secrets = str(TESTS / "fixtures" / "secrets.yaml")
     result = run_netauto("push", str(inventory), "--hosts", "hosts.yaml", "--secrets", secrets, cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert f"Error: {message}" in result.stderr
+    assert message in result.stderr
+
+
+def test_a_journal_cut_mid_record_goes_on_from_its_last_complete_record(tmp_path: Path) -> None:
+    """Power lost while a record was written: reading skips the cut line; reopening to go on sets the
+    cut bytes aside in journal.cut (nothing lost) so the next record starts on its own line."""
+    journal = Journal.create(tmp_path, "c" * 64, "CHG-1", ["r1"])
+    journal.write("r1", "backup", "ok")
+    with journal.path.open("a", encoding="utf-8") as out:
+        out.write('{"at": "2026-12-07T08:00:00", "device": "r1", "action": "apply", "sta')
+    assert [r["action"] for r in Journal.open(journal.folder, writing=False).records()] == ["push", "backup"]
+    reopened = Journal.open(journal.folder)
+    reopened.write("r1", "restore", "ok")
+    assert [r["action"] for r in Journal.open(journal.folder).records()] == ["push", "backup", "restore"]
+    assert (journal.folder / "journal.cut").read_text(encoding="utf-8").startswith('{"at": "2026-12-07T08:00:00"')
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["[" * 100_000 + "]" * 100_000, '["not", "a", "record"]', '{"device": "r1", "action": 3, "status": "ok"}'],
+    ids=["nested-past-json", "a-list", "a-number-for-action"],
+)
+def test_a_line_that_is_not_a_record_is_named(tmp_path: Path, line: str) -> None:
+    journal = Journal.create(tmp_path, "c" * 64, "CHG-1", ["r1"])
+    with journal.path.open("a", encoding="utf-8") as out:
+        out.write(line + "\n")
+    journal.write("r1", "backup", "ok")
+    with pytest.raises(JournalError, match=r"journal.jsonl:2: not a journal record"):
+        Journal.open(journal.folder).records()

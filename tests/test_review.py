@@ -213,4 +213,4 @@ def test_a_broken_approvals_file_is_a_clear_error(workspace: Path) -> None:
     (workspace / "baselines" / "mini" / "approvals.yaml").write_text("{not: [valid\n")
     result = netauto(workspace, "diff", "inventory/mini")
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "baselines/mini/approvals.yaml:2:1: approvals file is not valid YAML" in result.stderr
+    assert "baselines/mini/approvals.yaml:2:1: error: YAML syntax error" in result.stderr

@@ -67,7 +67,7 @@ def test_unreadable_lock_is_a_clear_error(minimal: Path) -> None:
     (minimal / "netauto.lock").write_text("version: [1\n", encoding="utf-8")
     result = run_netauto("plan", str(minimal))
     assert result.returncode == 1
-    assert "cannot read the allocation lock" in result.stderr and "Traceback" not in result.stderr
+    assert "netauto.lock:2:1: error: YAML syntax error" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_minimal_inventory_validates_without_writing(minimal: Path) -> None:

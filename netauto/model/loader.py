@@ -474,15 +474,14 @@ def _merge_list_section(
 def read_bounded_yaml(path: Path, consequence: str) -> Any:
     """A YAML file netauto keeps beside the inventory (secrets, approvals, a hosts file, the lock's
     YAML form), read with PyYAML's safe loader once it is within the inventory's bounds (size, depth,
-    value length, alias expansion): InventoryError (file:line:column: field: message) when it is not;
-    yaml.YAMLError for bad YAML, as safe_load raises it."""
+    value length, alias expansion) and valid YAML: InventoryError (file:line:column: field: message)
+    when it is not."""
     shown = str(path)
     collector = DiagnosticCollector(shown, consequence=consequence)
     text = _read_text(path, shown, collector)
-    if text is not None:
-        node = yaml.compose(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
-        if node is not None:
-            _within_bounds(node, shown, collector)
+    node = _compose(text, shown, collector) if text is not None else None
+    if node is not None:
+        _within_bounds(node, shown, collector)
     collector.raise_if_errors()
     return yaml.load(text or "", Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 

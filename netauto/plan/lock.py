@@ -113,7 +113,7 @@ def _parse_own_format(text: str) -> dict[str, Any] | None:
     try:
         for target, name, lines in sections:
             target[name] = json.loads("{" + ",".join(lines) + "}")
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past what json reads: the YAML reader's bounds say so
         return None
     return data
 

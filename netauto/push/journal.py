@@ -20,6 +20,9 @@ from netauto.errors import NetautoError
 
 DEFAULT_ROOT = Path("build/push")
 JOURNAL = "journal.jsonl"
+CUT = "journal.cut"  # a last record cut short (power loss, a kill mid-write), set aside on reopening
+MAX_RECORD_CHARS = 1024 * 1024
+RECORD_KEYS = ("device", "action", "status")
 
 
 class JournalError(NetautoError):
@@ -53,13 +56,32 @@ class Journal:
         return journal
 
     @classmethod
-    def open(cls, path: Path) -> Journal:
-        """An existing journal: its folder, or the journal file itself."""
+    def open(cls, path: Path, writing: bool = True) -> Journal:
+        """An existing journal: its folder, or the journal file itself; to go on writing it (resume,
+        rollback), a last record cut short is set aside first."""
         folder = path if path.is_dir() else path.parent
         journal = cls(folder)
         if not journal.path.exists():
             raise JournalError(f"{path}: no push or runbook journal ({JOURNAL}) there")
+        if writing:
+            journal._set_aside_a_cut_record()
         return journal
+
+    def _set_aside_a_cut_record(self) -> None:
+        """A journal whose last record was cut short goes on from its last complete record: the cut
+        bytes move to journal.cut (kept, not lost), so the next record starts on a line of its own."""
+        data = self.path.read_bytes()
+        if not data or data.endswith(b"\n"):
+            return
+        complete = data.rfind(b"\n") + 1
+        with (self.folder / CUT).open("ab") as cut:
+            cut.write(data[complete:] + b"\n")
+            cut.flush()
+            os.fsync(cut.fileno())
+        with self.path.open("r+b") as journal:
+            journal.truncate(complete)
+            journal.flush()
+            os.fsync(journal.fileno())
 
     def write(self, device: str, action: str, status: str, detail: str = "", **extra: Any) -> None:
         record = {"at": datetime.now(UTC).isoformat(timespec="milliseconds"), "device": device}
@@ -70,16 +92,22 @@ class Journal:
             os.fsync(out.fileno())
 
     def records(self) -> list[dict[str, Any]]:
+        """Every complete record; a last line cut short by a kill is not one (the action it started is
+        not recorded). Anything else that is not a record is an error naming its line."""
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as error:
+            raise JournalError(f"{self.path}: not a journal (not UTF-8 text at byte {error.start})") from None
         records = []
-        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+        for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                if number == len(self.path.read_text(encoding="utf-8").splitlines()):
-                    break  # a last line cut short by a kill: the action it started is not recorded
+            record = _record(line)
+            if record is None and number == len(lines):
+                break
+            if record is None:
                 raise JournalError(f"{self.path}:{number}: not a journal record") from None
+            records.append(record)
         return records
 
     def header(self) -> dict[str, Any]:
@@ -118,3 +146,17 @@ class Journal:
 
     def backup(self, device: str) -> str:
         return self.backup_file(device).read_text(encoding="utf-8")
+
+
+def _record(line: str) -> dict[str, Any] | None:
+    """The journal record on `line`, or None: not JSON (a cut line), nested past what json can read,
+    oversized, or without the fields every record has."""
+    if len(line) > MAX_RECORD_CHARS:
+        return None
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(record, dict) or not all(isinstance(record.get(key), str) for key in RECORD_KEYS):
+        return None
+    return record

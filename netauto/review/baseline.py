@@ -67,14 +67,10 @@ def load_baseline(root: Path, network: str) -> Baseline:
     approvals_file = folder / "approvals.yaml"
     approvals: list[Approval] = []
     if approvals_file.exists():
+        raw = read_bounded_yaml(approvals_file, "nothing was approved or pushed") or []
         try:
-            raw = read_bounded_yaml(approvals_file, "nothing was approved or pushed") or []
             approvals = [Approval(**entry) for entry in raw]
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            where = f"{approvals_file}:{mark.line + 1}:{mark.column + 1}" if mark else str(approvals_file)
-            raise BaselineError(f"{where}: approvals file is not valid YAML: {exc.problem}") from None
-        except (yaml.YAMLError, TypeError) as exc:
+        except TypeError as exc:
             raise BaselineError(f"{approvals_file}: not a list of approvals ({type(exc).__name__})") from None
     return Baseline(folder, configs, plan, analysis, approvals)
 

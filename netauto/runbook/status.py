@@ -35,7 +35,7 @@ def _newest_run(folder: Path) -> tuple[str, str]:
     if not journals:
         return "planned", ""
     try:
-        records = Journal.open(journals[-1]).records()
+        records = Journal.open(journals[-1], writing=False).records()
     except JournalError:
         return "unreadable journal", ""
     started = str(records[0].get("at", "")) if records else ""
