@@ -13,6 +13,7 @@ replaces the plan's in-band addresses (the loopbacks) where given.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -143,3 +144,13 @@ def _planes_by_device(result: PlanResult) -> dict[str, list[str]]:
         for end in (link.a.device, link.b.device):
             planes.setdefault(end, set()).update(link.planes)
     return {name: sorted(p) for name, p in planes.items()}
+
+
+def quiet_nornir() -> None:
+    """A failed task's traceback stays off the terminal: each failure reaches the user once, as the
+    device's outcome or the clear error that names it (else Python's last-resort handler prints every
+    task's traceback on stderr)."""
+    logger = logging.getLogger("nornir")
+    logger.propagate = False
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())

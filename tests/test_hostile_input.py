@@ -1,12 +1,17 @@
-"""Hostile YAML in every file netauto reads besides the inventory (whose cases are in the bad-input
-corpus): a "billion laughs" document in the secrets file, a hosts file, the lock, a runbook and the
-runbook approvals is refused with its file, line and column, exit 1, no traceback, before anything
-is planned, written or contacted."""
+"""Hostile input and faults. Hostile YAML in every file netauto reads besides the inventory (whose
+cases are in the bad-input corpus): a "billion laughs" document in the secrets file, a hosts file,
+the lock, a runbook and the runbook approvals is refused with its file, line and column, exit 1, no
+traceback, before anything is planned, written or contacted. A disk that fills up mid-write leaves
+every previous file whole."""
 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +93,52 @@ def test_a_runbook_and_its_approvals_that_explode_are_refused(tmp_path: Path) ->
     assert approvals.read_text(encoding="utf-8") == _bomb()
     runbook.write_text(_bomb(), encoding="utf-8")
     _refused(run_netauto("runbook", "run", str(runbook), "--secrets", str(SECRETS), cwd=tmp_path), runbook)
+
+
+def _netauto_with_file_size_limit(limit: int, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """netauto as on a disk that fills up: no file may grow past `limit` bytes (a write past it fails
+    with EFBIG, as one on a full disk fails with ENOSPC)."""
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    command = [sys.executable, "-m", "netauto", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, preexec_fn=limited, timeout=300)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_a_render_on_a_full_disk_keeps_every_previous_config(tmp_path: Path) -> None:
+    inventory = tmp_path / "inv"
+    shutil.copytree(TESTS / "fixtures" / "render", inventory)
+    rendered = run_netauto("render", "inv", "--secrets", str(SECRETS), "-o", "out", cwd=tmp_path)
+    assert rendered.returncode == 0, rendered.stderr
+    before = _files(tmp_path / "out")
+    network = inventory / "network.yaml"
+    network.write_text(network.read_text(encoding="utf-8").replace("[10.64.0.10]", "[10.64.0.10, 10.64.0.11]"))
+    full = _netauto_with_file_size_limit(3000, "render", "inv", "--secrets", str(SECRETS), "-o", "out", cwd=tmp_path)
+    assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr
+    assert "core-a-cr1.cfg: could not be written (File too large); the previous file is kept as it was" in full.stderr
+    fresh = run_netauto("render", "inv", "--secrets", str(SECRETS), "-o", "fresh", cwd=tmp_path)
+    assert fresh.returncode == 0, fresh.stderr
+    after, intended = _files(tmp_path / "out"), _files(tmp_path / "fresh")
+    assert set(after) == set(before)  # no partial file left beside them
+    configs = [name for name in after if name.endswith(".cfg")]
+    assert all(after[name] in (before[name], intended[name]) for name in configs)  # each whole: old or new
+    assert after["core-a-cr1.cfg"] == before["core-a-cr1.cfg"] != intended["core-a-cr1.cfg"]
+    assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in (tmp_path / "out").glob("*.cfg"))
+
+
+def test_a_plan_on_a_full_disk_keeps_the_previous_lock(inventory: Path, tmp_path: Path) -> None:
+    assert run_netauto("plan", str(inventory), cwd=tmp_path).returncode == 0
+    lock = inventory / "netauto.lock"
+    before = lock.read_bytes()
+    sites = inventory / "sites.yaml"
+    sites.write_text(sites.read_text(encoding="utf-8") + "  - {id: town-9, class: town}\n", encoding="utf-8")
+    full = _netauto_with_file_size_limit(len(before) - 1, "plan", str(inventory), cwd=tmp_path)
+    assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr
+    assert f"{lock}: could not be written (File too large); the previous file is kept as it was" in full.stderr
+    assert lock.read_bytes() == before and not list(inventory.glob(".*.part"))

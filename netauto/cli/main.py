@@ -27,6 +27,7 @@ from netauto.cli.output import (
 )
 from netauto.errors import InventoryError, NetautoError
 from netauto.example.synth import SynthSize, write_synthetic_inventory
+from netauto.files import write_atomic
 from netauto.lab.slice import SliceSpec
 from netauto.lab.vm import DEFAULT_CPUS as DEFAULT_VM_CPUS
 from netauto.lab.vm import DEFAULT_MEMORY_MB as DEFAULT_VM_MEMORY_MB
@@ -151,7 +152,7 @@ def analyze_command(
     analysis = analyze(result, Thresholds(normal=max_normal, failure=max_failure))
     if html is not None:
         html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(analysis_html(analysis, result.plan), encoding="utf-8")
+        write_atomic(html, analysis_html(analysis, result.plan))
     if as_json:
         sys.stdout.write(analysis_json(analysis))
     else:
@@ -279,7 +280,7 @@ def diff(
     title = f"{result.plan.name} ({result.plan.network})"
     for target, text in ((html, review_html(change, result.plan, title)), (markdown, review_markdown(change, title))):
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(secrets.mask(text), encoding="utf-8")
+        write_atomic(target, secrets.mask(text))
     if as_json:
         sys.stdout.write(secrets.mask(summary_json(change)))
         return
@@ -965,7 +966,7 @@ def runbook_generate(
     runbooks.mkdir(parents=True, exist_ok=True)
     for document in documents:
         target = runbooks / f"{document['runbook']}.yaml"
-        target.write_text(dump_runbook(document), encoding="utf-8")
+        write_atomic(target, dump_runbook(document))
         configs = sum(1 for s in document["steps"] if s["kind"] == "config")
         gates = sum(1 for s in document["steps"] if s["kind"] == "gate")
         stdout.print(

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from netauto.errors import LockError
+from netauto.files import write_atomic
 from netauto.model.loader import read_bounded_yaml
 
 LOCK_NAME = "netauto.lock"
@@ -123,9 +124,7 @@ def write_lock(lock: Lock) -> bool:
     text = lock.dump()
     if lock_is_current(lock, text):
         return False
-    tmp = lock.path.with_suffix(".lock.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(lock.path)
+    write_atomic(lock.path, text)
     return True
 
 

@@ -11,7 +11,6 @@ answered and why the others did not. `netauto diff --running latest` compares wi
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from nornir.core.task import Result, Task
 
 from netauto.errors import NetautoError
+from netauto.files import write_private
 from netauto.pipeline import PlanResult
 from netauto.platforms import get_platform
 from netauto.push.engine import PushOptions, nornir_for
@@ -54,7 +54,7 @@ def collect(result: PlanResult, options: PushOptions, root: Path = DEFAULT_ROOT)
             collection.failed[device] = describe_failure(results[device][0].exception)
         else:
             collection.saved.append(device)
-    _write(folder / SUMMARY, json.dumps(_summary(collection), indent=2, ensure_ascii=False) + "\n")
+    write_private(folder / SUMMARY, json.dumps(_summary(collection), indent=2, ensure_ascii=False) + "\n")
     return collection
 
 
@@ -69,7 +69,7 @@ def latest(root: Path = DEFAULT_ROOT) -> Path:
 def _running_config(task: Task, folder: Path) -> Result:
     command = get_platform(task.host.platform or "").config_syntax.show_running
     text = str(session(task).send_command(command, read_timeout=timeout(task)))
-    _write(folder / f"{task.host.name}.cfg", text if text.endswith("\n") else text + "\n")
+    write_private(folder / f"{task.host.name}.cfg", text if text.endswith("\n") else text + "\n")
     return Result(host=task.host, result=len(text))
 
 
@@ -78,17 +78,6 @@ def _new_folder(root: Path) -> Path:
     folder = root / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder.mkdir(mode=0o700)
     return folder
-
-
-def _write(path: Path, text: str) -> None:
-    """The whole file or none of it, readable by the owner only."""
-    partial = path.with_name(f".{path.name}.part")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, path)
 
 
 def _summary(collection: Collection) -> dict[str, object]:

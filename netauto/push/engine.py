@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from nornir.core.task import AggregatedResult, Result, Task
 from netauto.errors import NetautoError
 from netauto.lab.netns import FrrInstall
 from netauto.lab.verify import expected
+from netauto.nornir_plugin import quiet_nornir
 from netauto.pipeline import PlanResult
 from netauto.platforms import get_platform
 from netauto.push.canonical import canonical_configs
@@ -94,7 +94,7 @@ def nornir_for(result: PlanResult, devices: list[str], options: PushOptions) -> 
     """Nornir over the plan's `devices`, with the push's workers and time limits. Nornir's own log of a
     failed task (a traceback per host) stays off the terminal: each failure reaches the user once, as
     the device's outcome or the clear error that names it."""
-    _quiet_nornir()
+    quiet_nornir()
     inventory = {"plan_result": result, "only": set(devices), "hosts_file": options.hosts_file}
     nr = InitNornir(
         inventory={"plugin": "NetautoInventory", "options": inventory},
@@ -108,13 +108,6 @@ def nornir_for(result: PlanResult, devices: list[str], options: PushOptions) -> 
         if netmiko is not None:
             netmiko.extras = {**(netmiko.extras or {}), **login_extras(options.login_timeout)}
     return nr
-
-
-def _quiet_nornir() -> None:
-    logger = logging.getLogger("nornir")
-    logger.propagate = False  # else Python's last-resort handler prints every task's traceback on stderr
-    if not logger.handlers:
-        logger.addHandler(logging.NullHandler())
 
 
 def backup_all(nr: Nornir, journal: Journal, devices: list[str]) -> dict[str, dict[str, Any]]:

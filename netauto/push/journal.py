@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from netauto.errors import NetautoError
+from netauto.files import write_private
 
 DEFAULT_ROOT = Path("build/push")
 JOURNAL = "journal.jsonl"
@@ -137,12 +138,7 @@ class Journal:
         return self.folder / "backups" / f"{device}.cfg"
 
     def save_backup(self, device: str, running: str) -> None:
-        path = self.backup_file(device)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            out.write(running)
-            out.flush()
-            os.fsync(out.fileno())
+        write_private(self.backup_file(device), running)
 
     def backup(self, device: str) -> str:
         return self.backup_file(device).read_text(encoding="utf-8")

@@ -23,7 +23,8 @@ from nornir.plugins.runners import SerialRunner
 
 from netauto import __version__
 from netauto.errors import NetautoError
-from netauto.nornir_plugin import NetautoInventory
+from netauto.files import flush_all, write_atomic, write_private
+from netauto.nornir_plugin import NetautoInventory, quiet_nornir
 from netauto.pipeline import PlanResult
 from netauto.platforms import get_platform
 from netauto.render.context import Context, build_contexts
@@ -187,7 +188,8 @@ def render_all(
     report.unchanged.sort()
     if only is None:
         _remove_stale(output, set(managed), state, report)
-    state_path.write_text(json.dumps(state, sort_keys=True, indent=0) + "\n", encoding="utf-8")
+    flush_all(output)  # the configs on disk before the state that vouches for them
+    write_atomic(state_path, json.dumps(state, sort_keys=True, indent=0) + "\n")
     if report.failed:
         raise RenderFailed(report)
     return report
@@ -227,6 +229,7 @@ def _run_nornir(
     result: PlanResult, env: Environment, todo: dict[str, tuple[Context, str]], output: Path, outcome: _Outcome
 ) -> None:
     inventory = NetautoInventory(plan_result=result, only=set(todo)).load()
+    quiet_nornir()
     nornir = Nornir(inventory=inventory, runner=SerialRunner())
     results = nornir.run(task=_render_task, env=env, todo=todo, output=output, on_failed=True)
     for name, multi in results.items():
@@ -240,7 +243,7 @@ def _run_nornir(
 def _render_task(task: Task, env: Environment, todo: dict[str, tuple[Context, str]], output: Path) -> Result:
     context, _ = todo[task.host.name]
     text = render_config(env, context)
-    (output / f"{task.host.name}.cfg").write_text(text, encoding="utf-8")
+    write_private(output / f"{task.host.name}.cfg", text, durable=False)  # it holds the device's secrets
     return Result(host=task.host, changed=True)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from netauto.errors import NetautoError
+from netauto.files import flush_all, write_atomic
 from netauto.model.loader import read_bounded_yaml
 
 DEFAULT_ROOT = Path("baselines")
@@ -97,15 +98,13 @@ def save_approval(
     configs = baseline.folder / "configs"
     configs.mkdir(parents=True, exist_ok=True)
     for device, text in masked_configs.items():
-        (configs / f"{device}.cfg").write_text(text, encoding="utf-8")
+        write_atomic(configs / f"{device}.cfg", text, durable=False)
     for device in removed:
         (configs / f"{device}.cfg").unlink(missing_ok=True)
-    (baseline.folder / "plan.json").write_text(json.dumps(plan, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_atomic(baseline.folder / "plan.json", json.dumps(plan, ensure_ascii=False, indent=1) + "\n", durable=False)
     if analysis is not None:
-        (baseline.folder / "analysis.json").write_text(
-            json.dumps(analysis, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-        )
+        write_atomic(baseline.folder / "analysis.json", json.dumps(analysis, ensure_ascii=False, indent=1) + "\n")
+    flush_all(baseline.folder)
     history = [vars(a) for a in baseline.approvals] + [vars(approval)]
-    (baseline.folder / "approvals.yaml").write_text(
-        yaml.safe_dump(history, allow_unicode=True, sort_keys=False), encoding="utf-8"
-    )
+    # last: the approval vouches for the configs and the plan above
+    write_atomic(baseline.folder / "approvals.yaml", yaml.safe_dump(history, allow_unicode=True, sort_keys=False))

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from netauto.files import write_atomic
 from netauto.model.loader import read_bounded_yaml
 from netauto.push.run import RefusedError
 from netauto.runbook.document import Runbook
@@ -42,7 +43,7 @@ def approve_runbook(baseline_root: Path, runbook: Runbook, hash_: str, change_id
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump([*entries, entry], allow_unicode=True, sort_keys=False), encoding="utf-8")
+    write_atomic(path, yaml.safe_dump([*entries, entry], allow_unicode=True, sort_keys=False))
     return entry
 
 

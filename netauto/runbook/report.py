@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from jinja2 import Environment, select_autoescape
 
+from netauto.files import write_atomic
+
 if TYPE_CHECKING:
     from netauto.runbook.run import RunReport
 
@@ -65,6 +67,6 @@ def html(report: RunReport) -> str:
 
 def write_reports(report: RunReport, folder: Path) -> tuple[Path, Path]:
     md, page = folder / "report.md", folder / "report.html"
-    md.write_text(markdown(report), encoding="utf-8")
-    page.write_text(html(report), encoding="utf-8")
+    write_atomic(md, markdown(report))
+    write_atomic(page, html(report))
     return md, page
