@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netauto.errors import Diagnostic, DiagnosticCollector
+from netauto.files import holding
 from netauto.model.checks import Reporter, check_inventory
 from netauto.model.loader import RawInventory, load_inventory
 from netauto.model.parse import parse_inventory
@@ -67,8 +68,14 @@ def build_plan(
 
 
 def plan_and_lock(path: Path, on_stage: Callable[[str], None] = lambda stage: None) -> PlanResult:
-    """Plan, then record the allocations in the lock file beside the inventory."""
-    result = build_plan(path, on_stage)
-    if result.changes.any() or not result.lock.path.exists():
-        result.lock_written = write_lock(result.lock)
+    """Plan, then record the allocations in the lock file beside the inventory, holding the inventory
+    (netauto/files.py `holding`) so no other netauto plans between the read and the write."""
+    with holding(inventory_folder(path), "planning"):
+        result = build_plan(path, on_stage)
+        if result.changes.any() or not result.lock.path.exists():
+            result.lock_written = write_lock(result.lock)
     return result
+
+
+def inventory_folder(path: Path) -> Path:
+    return path if path.is_dir() else path.parent

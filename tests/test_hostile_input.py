@@ -6,6 +6,7 @@ every previous file whole."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
 import shutil
@@ -142,3 +143,30 @@ def test_a_plan_on_a_full_disk_keeps_the_previous_lock(inventory: Path, tmp_path
     assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr
     assert f"{lock}: could not be written (File too large); the previous file is kept as it was" in full.stderr
     assert lock.read_bytes() == before and not list(inventory.glob(".*.part"))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["plan"], ["render", "--secrets", str(SECRETS), "-o", "out"], ["approve", "--change-id", "C", "--by", "b"]],
+    ids=["plan", "render", "approve"],
+)
+def test_a_second_netauto_on_a_busy_inventory_changes_nothing(
+    inventory: Path, tmp_path: Path, command: list[str]
+) -> None:
+    """Another netauto holds the inventory (its flock, as netauto's `hold` takes it): this one says so
+    and writes nothing; once it is free, the same command goes through."""
+    assert run_netauto("plan", str(inventory), cwd=tmp_path).returncode == 0
+    lock_before = (inventory / "netauto.lock").read_bytes()
+    extra = ["--secrets", str(SECRETS)] if command[0] == "approve" else []
+    descriptor = os.open(inventory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        busy = run_netauto(command[0], str(inventory), *command[1:], *extra, cwd=tmp_path)
+    finally:
+        os.close(descriptor)
+    assert busy.returncode == 1 and "Traceback" not in busy.stderr, busy.stderr
+    assert f"Error: {inventory} is busy: another netauto is planning with it; nothing was changed" in busy.stderr
+    assert (inventory / "netauto.lock").read_bytes() == lock_before
+    assert not (tmp_path / "out").exists() and not (tmp_path / "baselines").exists()
+    free = run_netauto(command[0], str(inventory), *command[1:], *extra, cwd=tmp_path)
+    assert free.returncode == 0, free.stderr

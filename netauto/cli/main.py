@@ -27,12 +27,12 @@ from netauto.cli.output import (
 )
 from netauto.errors import InventoryError, NetautoError
 from netauto.example.synth import SynthSize, write_synthetic_inventory
-from netauto.files import write_atomic
+from netauto.files import hold, write_atomic
 from netauto.lab.slice import SliceSpec
 from netauto.lab.vm import DEFAULT_CPUS as DEFAULT_VM_CPUS
 from netauto.lab.vm import DEFAULT_MEMORY_MB as DEFAULT_VM_MEMORY_MB
 from netauto.lab.vm import DEFAULT_VM
-from netauto.pipeline import PlanResult, build_plan, plan_and_lock
+from netauto.pipeline import PlanResult, build_plan, inventory_folder, plan_and_lock
 from netauto.plan.export import plan_json
 from netauto.plan.lock import lock_is_current
 from netauto.secrets import Secrets, init_secrets, load_secrets, secrets_path
@@ -68,6 +68,13 @@ stderr = Console(stderr=True, soft_wrap=True, emoji=False)
 
 T = TypeVar("T")
 InventoryPath = Annotated[Path, typer.Argument(help="Inventory folder (or single YAML file).")]
+
+
+def _plan_and_hold(path: Path, on_stage: Callable[[str], None]) -> PlanResult:
+    """Plan and lock, holding the inventory to the end of this command: what it writes from the plan
+    (configs, a baseline, runbooks) is its own (netauto/files.py)."""
+    hold(inventory_folder(path), "planning")
+    return plan_and_lock(path, on_stage)
 
 
 def run_guarded(action: Callable[[], T]) -> T:
@@ -123,7 +130,7 @@ def plan(
 
 def _plan(path: Path, frozen: bool, on_stage: Callable[[str], None]) -> PlanResult:
     if not frozen:
-        return plan_and_lock(path, on_stage)
+        return _plan_and_hold(path, on_stage)
     result = build_plan(path, on_stage)
     if lock_is_current(result.lock):
         return result
@@ -183,7 +190,7 @@ def render(
     from netauto.render.engine import render_all
 
     with stage_progress(stderr) as on_stage:
-        result = run_guarded(lambda: plan_and_lock(path, on_stage))
+        result = run_guarded(lambda: _plan_and_hold(path, on_stage))
     secrets = run_guarded(lambda: load_secrets(secrets_file, path))
     if context is not None:
         contexts = build_contexts(result, secrets, {context})
@@ -215,7 +222,7 @@ def _current_change(
     from netauto.review.change import compute_change
 
     with stage_progress(stderr) as on_stage:
-        result = run_guarded(lambda: plan_and_lock(path, on_stage))
+        result = run_guarded(lambda: _plan_and_hold(path, on_stage))
     secrets = run_guarded(lambda: load_secrets(secrets_file, path))
     run_guarded(lambda: render_all(result, secrets, output))
     analysis = None
@@ -451,7 +458,7 @@ def push_command(
     )
     if rollback_journal is not None:
         with stage_progress(stderr) as on_stage:
-            result = run_guarded(lambda: plan_and_lock(path, on_stage))
+            result = run_guarded(lambda: _plan_and_hold(path, on_stage))
         secrets = run_guarded(lambda: load_secrets(secrets_file, path))
         outcomes = run_guarded(lambda: run_rollback(result, secrets, rollback_journal, options))
         for device, outcome in sorted(outcomes.items()):
@@ -959,7 +966,7 @@ def runbook_generate(
     from netauto.runbook.generate import generate
 
     with stage_progress(stderr) as on_stage:
-        result = run_guarded(lambda: plan_and_lock(path, on_stage))
+        result = run_guarded(lambda: _plan_and_hold(path, on_stage))
     secrets = run_guarded(lambda: load_secrets(secrets_file, path))
     chosen = networks or [d.id for d in result.inventory.dedicated_networks]
     documents = run_guarded(lambda: [generate(result, secrets, network, path) for network in chosen])

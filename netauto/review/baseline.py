@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from netauto.errors import NetautoError
-from netauto.files import flush_all, write_atomic
+from netauto.files import flush_all, holding, write_atomic
 from netauto.model.loader import read_bounded_yaml
 
 DEFAULT_ROOT = Path("baselines")
@@ -94,17 +94,20 @@ def save_approval(
     analysis: dict[str, Any] | None,
     removed: list[str],
 ) -> None:
-    """Record an approval and make its configs the new baseline."""
+    """Record an approval and make its configs the new baseline (the approver holds the inventory
+    from its plan on, so no other approval comes between reading the baseline and this)."""
     configs = baseline.folder / "configs"
     configs.mkdir(parents=True, exist_ok=True)
-    for device, text in masked_configs.items():
-        write_atomic(configs / f"{device}.cfg", text, durable=False)
-    for device in removed:
-        (configs / f"{device}.cfg").unlink(missing_ok=True)
-    write_atomic(baseline.folder / "plan.json", json.dumps(plan, ensure_ascii=False, indent=1) + "\n", durable=False)
-    if analysis is not None:
-        write_atomic(baseline.folder / "analysis.json", json.dumps(analysis, ensure_ascii=False, indent=1) + "\n")
-    flush_all(baseline.folder)
-    history = [vars(a) for a in baseline.approvals] + [vars(approval)]
-    # last: the approval vouches for the configs and the plan above
-    write_atomic(baseline.folder / "approvals.yaml", yaml.safe_dump(history, allow_unicode=True, sort_keys=False))
+    with holding(baseline.folder, "approving"):
+        for device, text in masked_configs.items():
+            write_atomic(configs / f"{device}.cfg", text, durable=False)
+        for device in removed:
+            (configs / f"{device}.cfg").unlink(missing_ok=True)
+        plan_text = json.dumps(plan, ensure_ascii=False, indent=1) + "\n"
+        write_atomic(baseline.folder / "plan.json", plan_text, durable=False)
+        if analysis is not None:
+            write_atomic(baseline.folder / "analysis.json", json.dumps(analysis, ensure_ascii=False, indent=1) + "\n")
+        flush_all(baseline.folder)
+        history = [vars(a) for a in baseline.approvals] + [vars(approval)]
+        # last: the approval vouches for the configs and the plan above
+        write_atomic(baseline.folder / "approvals.yaml", yaml.safe_dump(history, allow_unicode=True, sort_keys=False))

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from netauto.files import write_atomic
+from netauto.files import holding, write_atomic
 from netauto.model.loader import read_bounded_yaml
 from netauto.push.run import RefusedError
 from netauto.runbook.document import Runbook
@@ -34,16 +34,17 @@ def approvals(baseline_root: Path, runbook: Runbook) -> list[dict[str, Any]]:
 
 def approve_runbook(baseline_root: Path, runbook: Runbook, hash_: str, change_id: str, by: str) -> dict[str, Any]:
     path = approvals_file(baseline_root, runbook)
-    entries = _recorded(path)
-    entry = {
-        "runbook": runbook.runbook,
-        "hash": hash_,
-        "change_id": change_id,
-        "by": by,
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, yaml.safe_dump([*entries, entry], allow_unicode=True, sort_keys=False))
+    with holding(path.parent, "approving a runbook"):  # read, add, write: one approver at a time
+        entries = _recorded(path)
+        entry = {
+            "runbook": runbook.runbook,
+            "hash": hash_,
+            "change_id": change_id,
+            "by": by,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        write_atomic(path, yaml.safe_dump([*entries, entry], allow_unicode=True, sort_keys=False))
     return entry
 
 
