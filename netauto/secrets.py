@@ -55,6 +55,11 @@ def load_secrets(explicit: Path | None, inventory: Path) -> Secrets:
         )
     if _inside(path.resolve(), inventory.resolve()):
         raise SecretsError(f"secrets file {path} is inside the inventory {inventory}; keep it outside the repository")
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise SecretsError(
+            f"secrets file {path} can be read by other users (mode {mode:o}); make it yours alone: chmod 600 {path}"
+        )
     data = read_bounded_yaml(path, "nothing was rendered or sent") or {}
     if not isinstance(data, dict):
         raise SecretsError(f"{path}: not a YAML mapping of secrets")

@@ -422,6 +422,7 @@ def test_a_rotated_secret_is_never_shown_and_a_rotation_breaking_the_canary_is_r
     rotated = tmp_path / "rotated-secrets.yaml"
     text = SECRETS.read_text(encoding="utf-8").replace("test-bgp-password-0002", "rotated-bgp-9999")
     rotated.write_text(text, encoding="utf-8")
+    rotated.chmod(0o600)
     environment = {**os.environ, **lab.env()}
     secrets = ["--secrets", str(rotated)]
     approve = ["approve", str(inventory), "--change-id", "ROT", "--by", "board", *secrets]

@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -333,3 +334,72 @@ def test_a_failed_post_check_restores_the_router_on_trial_and_stops_the_push(
     assert "confirm ok" not in _actions(records, "core-a-cr1")
     assert all("apply start" not in _actions(records, d) for d in routers.platforms if d != "core-a-cr1")
     assert routers.meanings() == before
+
+
+def _command_lines() -> set[str]:
+    """Every process's arguments, as `ps` shows them."""
+    found = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            found.add(cmdline.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace"))
+        except OSError:
+            continue  # the process ended meanwhile
+    return found
+
+
+def test_no_secret_reaches_a_process_argument_an_error_or_an_artefact(
+    scenario: tuple[Routers, Path], tmp_path: Path
+) -> None:
+    """A rotated BGP password pushed to every router; core-a-cr1 refuses its line (the error that
+    quotes the refused line is shown) and is restored. Meanwhile every process's arguments are read;
+    afterwards every file netauto wrote but the rendered configs and the backups (0600: the secrets'
+    place) is read: no secret value, old or new, in any of them."""
+    routers, inventory = scenario
+    rotated = tmp_path / "rotated-secrets.yaml"
+    rotated.write_text(SECRETS.read_text(encoding="utf-8").replace("test-bgp-password-0002", "rotated-bgp-9999"))
+    os.chmod(rotated, 0o600)
+    values = [*yaml.safe_load(rotated.read_text(encoding="utf-8")).values(), "test-bgp-password-0002"]
+    secrets = ["--secrets", str(rotated)]
+    environment = {**os.environ, **routers.env()}
+    approve = ["approve", str(inventory), "--change-id", "ROT", "--by", "board", *secrets]
+    assert run_netauto(*approve, cwd=tmp_path, env=environment).returncode == 0
+    routers.fault("core-a-cr1", reject="rotated-bgp")
+    seen: set[str] = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.update(_command_lines())
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        options = ["--hosts", str(routers.folder / "hosts.yaml"), "--confirm-window", str(WINDOW), *TIMEOUT]
+        command = ["push", str(inventory), "--apply", "--canary", "core-a-cr1", *options, *secrets]
+        pushed = run_netauto(*command, cwd=tmp_path, env=environment, timeout=300)
+    finally:
+        done.set()
+        watcher.join()
+    assert pushed.returncode == 4, pushed.stdout + pushed.stderr
+    _, records = _journal(tmp_path)
+    refusal = next(r for r in records if r["device"] == "core-a-cr1" and r["status"] == "failed")
+    assert "******" in refusal["detail"], refusal  # the refused line is quoted, its secret masked
+    assert _actions(records, "core-a-cr1")[-1] == "restore ok"
+    secret_places = {tmp_path / "build" / "configs", *(tmp_path / "build" / "push").glob("*/backups")}
+    artefacts = [
+        p
+        for p in tmp_path.rglob("*")
+        if p.is_file()
+        and routers.folder not in p.parents
+        and not any(f in p.parents for f in secret_places)
+        and p != rotated
+    ]
+    assert any(p.name == "journal.jsonl" for p in artefacts) and any(p.parent.name == "configs" for p in artefacts)
+    texts = {str(p): p.read_text(encoding="utf-8", errors="replace") for p in artefacts}
+    texts |= {"stdout": pushed.stdout, "stderr": pushed.stderr, "process arguments": "\n".join(seen)}
+    assert len(seen) > 10  # the watcher saw the push's processes
+    leaks = [(where, value) for where, text in texts.items() for value in values if value in text]
+    assert leaks == []
+    for place in secret_places:
+        assert all(p.stat().st_mode & 0o077 == 0 for p in place.glob("*.cfg")), place

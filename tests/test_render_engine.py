@@ -113,6 +113,16 @@ def test_secrets_are_required_and_kept_out_of_the_inventory(frr_inventory: Path,
     assert result.returncode == 1 and "netauto secrets init" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_secrets_file_others_can_read_is_refused(frr_inventory: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared-secrets.yaml"
+    shutil.copy(SECRETS, shared)
+    shared.chmod(0o640)
+    result = run_netauto("render", str(frr_inventory), "--secrets", str(shared), "-o", str(tmp_path / "out"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"secrets file {shared} can be read by other users (mode 640)" in result.stderr
+    assert f"chmod 600 {shared}" in result.stderr and not (tmp_path / "out").exists()
+
+
 def test_secrets_init_writes_a_private_file(tmp_path: Path) -> None:
     path = tmp_path / "cfg" / "secrets.yaml"
     assert run_netauto("secrets", "init", "--path", str(path)).returncode == 0

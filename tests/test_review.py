@@ -87,6 +87,7 @@ def test_a_secret_rotation_is_a_change_though_no_secret_is_shown(workspace: Path
     approve(workspace, "CHG-1")
     rotated = tmp_path / "rotated.yaml"
     rotated.write_text(SECRETS.read_text().replace("test-bgp-password-0002", "rotated-bgp-password-0003"))
+    rotated.chmod(0o600)
     result = run_netauto("diff", "inventory/mini", "--json", "--secrets", str(rotated), cwd=workspace)
     change = json.loads(result.stdout)
     assert {d["status"] for d in change["devices"]} == {"secrets"}
@@ -187,6 +188,7 @@ def test_review_page_in_a_real_browser(workspace: Path) -> None:
         sites.write(NEW_VILLAGE)
     rotated = workspace / "rotated.yaml"
     rotated.write_text(SECRETS.read_text().replace("test-isis-key-0001", "rotated-isis-key-0009"))
+    rotated.chmod(0o600)
     result = run_netauto("diff", "inventory/mini", "--json", "--secrets", str(rotated), cwd=workspace)
     summary = json.loads(result.stdout)
     from selenium.webdriver.common.by import By
