@@ -403,3 +403,39 @@ def test_no_secret_reaches_a_process_argument_an_error_or_an_artefact(
     assert leaks == []
     for place in secret_places:
         assert all(p.stat().st_mode & 0o077 == 0 for p in place.glob("*.cfg")), place
+
+
+@pytest.mark.parametrize(
+    ("misbehaviour", "said"),
+    [
+        ("garbage", "could not parse it: State Error raised. Rule Line: 18."),  # quoted without the bytes
+        ("flood", "answered over 32 MiB, still printing; session closed"),
+        ("hang", "ReadTimeout"),  # half an answer, then nothing: --command-timeout
+    ],
+)
+def test_a_router_that_misbehaves_in_its_post_checks_is_bounded_reported_and_restored(
+    scenario: tuple[Routers, Path], tmp_path: Path, misbehaviour: str, said: str
+) -> None:
+    routers, inventory = scenario
+    before = routers.meanings()
+    _approve_change(routers, tmp_path, inventory)
+    routers.fault("core-a-cr1", **{misbehaviour: "^display isis peer$"})
+    failed = _push(routers, tmp_path, inventory, "--apply", "--canary", "core-a-cr1")
+    assert failed.returncode == 4, failed.stdout + failed.stderr
+    assert "Traceback" not in failed.stderr
+    _, records = _journal(tmp_path)
+    failure = next(r for r in records if r["device"] == "core-a-cr1" and r["status"] == "failed")
+    assert said in failure["detail"], failure
+    assert _actions(records, "core-a-cr1")[-1] == "restore ok"
+    assert f"misbehaves ({misbehaviour})" in routers.log("core-a-cr1")
+    assert routers.meanings() == before
+
+
+def test_a_router_that_colours_its_answers_is_read_all_the_same(scenario: tuple[Routers, Path], tmp_path: Path) -> None:
+    routers, inventory = scenario
+    intended = _approve_change(routers, tmp_path, inventory)
+    routers.fault("core-a-cr1", escapes="^display (isis peer|bgp vpnv4 all peer|ip routing-table verbose)$")
+    pushed = _push(routers, tmp_path, inventory, "--apply", "--canary", "core-a-cr1")
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    assert "misbehaves (escapes)" in routers.log("core-a-cr1")
+    assert routers.meanings() == intended

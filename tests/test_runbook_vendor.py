@@ -119,6 +119,20 @@ def test_a_refused_line_rolls_the_completed_steps_back(planned: tuple[Routers, P
     assert routers.meanings() == before
 
 
+def test_a_router_that_never_stops_answering_a_check_is_bounded_and_rolled_back(
+    planned: tuple[Routers, Path, Path], tmp_path: Path
+) -> None:
+    routers, inventory, runbook = planned
+    before = routers.meanings()
+    _attach(routers, ["172.20.1.0/24"])
+    routers.fault(BORDER, flood=r"^display bgp vpnv4 vpn-instance dept-a peer$")
+    _approve(runbook, tmp_path, "CHG-7")
+    failed = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes", "--check-timeout", "3")
+    assert failed.returncode == 4, failed.stdout + failed.stderr
+    assert "answered over 32 MiB, still printing; session closed" in failed.stdout
+    assert "peering: undone" in failed.stdout and routers.meanings() == before
+
+
 # A cut-over: village-1's users (Comware CE village-1-ce1, on Comware PE town-1-pe1) move into dept-c.
 DN_C = """  - id: dn-c
     name: 丙专网

@@ -143,7 +143,8 @@ def _ntc_rows(chosen: Parser, text: str) -> list[dict[str, Any]]:
     try:
         return list(parse_output(platform=chosen.ntc_platform, command=chosen.spec.ntc, data=text))
     except Exception as error:  # noqa: BLE001 - ntc-templates raises bare exceptions for every failure
-        raise ParseError(f"{chosen.platform} {chosen.spec.ntc!r}: ntc-templates could not parse it: {error}") from None
+        reason = str(error).split(" Input Line:")[0]  # not the device's line: it may be anything
+        raise ParseError(f"{chosen.platform} {chosen.spec.ntc!r}: ntc-templates could not parse it: {reason}") from None
 
 
 def _textfsm_rows(template: str, text: str) -> list[dict[str, Any]]:
@@ -151,7 +152,8 @@ def _textfsm_rows(template: str, text: str) -> list[dict[str, Any]]:
         machine = textfsm.TextFSM(_template(template).open(encoding="utf-8"))
         return [{key.lower(): value for key, value in row.items()} for row in machine.ParseTextToDicts(text)]
     except textfsm.TextFSMError as error:
-        raise ParseError(f"{template}: {error}") from None
+        reason = str(error).split(" Input Line:")[0]  # not the device's line: it may be anything
+        raise ParseError(f"{template}: {reason}") from None
 
 
 @cache

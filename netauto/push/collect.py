@@ -23,7 +23,7 @@ from netauto.pipeline import PlanResult
 from netauto.platforms import get_platform
 from netauto.push.engine import PushOptions, nornir_for
 from netauto.push.run import close_all, targets
-from netauto.push.strategies import describe_failure, session, timeout
+from netauto.push.strategies import answer, describe_failure, session, timeout
 
 DEFAULT_ROOT = Path("build/running")
 SUMMARY = "collection.json"
@@ -68,7 +68,7 @@ def latest(root: Path = DEFAULT_ROOT) -> Path:
 
 def _running_config(task: Task, folder: Path) -> Result:
     command = get_platform(task.host.platform or "").config_syntax.show_running
-    text = str(session(task).send_command(command, read_timeout=timeout(task)))
+    text = answer(session(task), command, timeout(task))
     write_private(folder / f"{task.host.name}.cfg", text if text.endswith("\n") else text + "\n")
     return Result(host=task.host, result=len(text))
 

@@ -36,8 +36,10 @@ from netauto.push.observe import interface_states, observe
 from netauto.push.strategies import (
     DevicePlan,
     Outcome,
+    answer,
     confirm,
     describe_failure,
+    drop_session,
     login_extras,
     needs_confirmation,
     restore,
@@ -121,7 +123,7 @@ def backup_all(nr: Nornir, journal: Journal, devices: list[str]) -> dict[str, di
 def _backup(task: Task, journal: Journal, states: dict[str, DeviceState]) -> Result:
     spec = get_platform(task.host.platform or "")
     connection = session(task)
-    running = connection.send_command(spec.config_syntax.show_running, read_timeout=timeout(task))
+    running = answer(connection, spec.config_syntax.show_running, timeout(task))
     interfaces = list(interface_states(task.host.platform or "", _asker(task, connection)) or {})
     state = states.get(task.host.name)
     if state is None or not state.backed_up:  # a resumed push keeps the backup from before it began
@@ -277,6 +279,7 @@ def post_checks(
         for device in remaining:
             if results[device].failed:
                 problems[device] = f"post-check could not run: {describe_failure(results[device][0].exception)}"
+                drop_session(nr.inventory.hosts[device])  # the next attempt on a fresh one
                 continue
             up, neighbours, sessions, routes = results[device][0].result
             down = []
@@ -309,7 +312,7 @@ def _observe(task: Task) -> Result:
 
 def _asker(task: Task, connection: Any) -> Callable[[str], str]:
     def ask(command: str) -> str:
-        return str(connection.send_command(command, read_timeout=timeout(task)))
+        return answer(connection, command, timeout(task))
 
     return ask
 

@@ -30,6 +30,8 @@ from netauto.review.configtree import diff_trees, digest, parse, remediation
 APPLY_PASSES = 3
 RESTORE_PASSES = 3
 COMMAND_TIMEOUT = 120.0  # seconds for one command's answer, unless the push says (host data command_timeout)
+MAX_ANSWER_CHARS = 32 * 1024 * 1024  # one command's answer (the largest router's running config: under 2 MiB)
+TERMINAL_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LOGIN_TIMEOUT = 20.0  # seconds from TCP connect to the device's first prompt, unless the push says (login_timeout)
 
 
@@ -73,7 +75,7 @@ def apply_verify_restore(task: Task, plan: DevicePlan, journal: Journal) -> Outc
         while passes < APPLY_PASSES:  # at least once: a plan always has commands
             send_checked(connection, commands, spec.push, timeout(task))
             passes += 1
-            running = connection.send_command(syntax.show_running, read_timeout=timeout(task))
+            running = answer(connection, syntax.show_running, timeout(task))
             commands = remediation(parse(running, syntax), intended, syntax)
             if not commands:
                 break
@@ -97,7 +99,7 @@ def confirmed_commit(task: Task, plan: DevicePlan, journal: Journal) -> Outcome:
         connection = session(task)
         send_checked(connection, lines, push, timeout(task))
         journal.write(name, "apply", "ok", "in place on trial: the device undoes it unless confirmed")
-        running = connection.send_command(syntax.show_running, read_timeout=timeout(task))
+        running = answer(connection, syntax.show_running, timeout(task))
     except Exception as error:  # noqa: BLE001 - any failure of the session or the device means restore
         return _apply_failed(task, journal, plan, error)
     return _compared(task, journal, plan, running, "check")
@@ -176,6 +178,54 @@ class LoginTimeout(NetautoError):
     pass
 
 
+class AnswerTooLong(NetautoError):
+    pass
+
+
+def answer(connection: Any, command: str, seconds: float, limit: int = MAX_ANSWER_CHARS) -> str:
+    """One show command's answer, bounded: within `seconds` (Netmiko's ReadTimeout otherwise: a device
+    that hangs mid-answer), at most `limit` characters (AnswerTooLong: a device that never stops
+    printing; its session is closed, as it cannot be used again), terminal escapes and control
+    characters taken out (a device that colours its output)."""
+    original = connection.read_channel
+    received = 0
+
+    def bounded() -> str:
+        nonlocal received
+        data = str(original())
+        received += len(data)
+        if received > limit:
+            raise AnswerTooLong(f"{command!r}: answered over {limit // 2**20} MiB, still printing; session closed")
+        return data
+
+    connection.read_channel = bounded
+    try:
+        text = str(connection.send_command(command, read_timeout=seconds))
+    except AnswerTooLong:
+        connection.read_channel = original
+        _hang_up(connection)
+        raise
+    finally:
+        connection.read_channel = original
+    return TERMINAL_ESCAPES.sub("", text)
+
+
+def drop_session(host: Any) -> None:
+    """Forget the host's session after a failure: it may be unusable (closed, or mid-answer)."""
+    try:
+        host.close_connections()
+    except (OSError, EOFError, ValueError):
+        host.connections.pop("netmiko", None)
+
+
+def _hang_up(connection: Any) -> None:
+    """Close a session that cannot be used again, without logging out (its device is still printing)."""
+    try:
+        connection.paramiko_cleanup()
+    except (OSError, EOFError):
+        pass
+
+
 def login_extras(seconds: float) -> dict[str, float]:
     """Netmiko's arguments that bound opening a session to `seconds` at each stage."""
     return {"conn_timeout": seconds, "auth_timeout": seconds, "banner_timeout": seconds,
@@ -209,7 +259,7 @@ def restore(task: Task, journal: Journal, platform: str) -> bool:
         if push.confirm is not None:
             connection.send_config_set([push.confirm], read_timeout=timeout(task))
         for _ in range(RESTORE_PASSES):
-            current = connection.send_command(syntax.show_running, read_timeout=timeout(task))
+            current = answer(connection, syntax.show_running, timeout(task))
             if digest(current, platform) == digest(backup, platform):
                 journal.write(name, "restore", "ok")
                 return True

@@ -35,7 +35,17 @@ from netauto.push.engine import PushOptions, backup_all, nornir_for
 from netauto.push.journal import Journal
 from netauto.push.locks import DEFAULT_LOCKS, device_locks
 from netauto.push.run import RefusedError, close_all, masker
-from netauto.push.strategies import confirm, describe_failure, restore, send_checked, session, timeout, timer_lines
+from netauto.push.strategies import (
+    answer,
+    confirm,
+    describe_failure,
+    drop_session,
+    restore,
+    send_checked,
+    session,
+    timeout,
+    timer_lines,
+)
 from netauto.review.configtree import digest
 from netauto.runbook.approvals import approved_or_refused
 from netauto.runbook.checks import Verdict, evaluate, unsupported
@@ -249,6 +259,7 @@ def _ask_all(nr: Nornir, step: CheckStep, platforms: dict[str, str]) -> list[tup
         multi = results[check.device]
         if multi.failed:
             verdicts.append((name, Verdict(False, f"could not ask: {describe_failure(multi[0].exception)}")))
+            drop_session(nr.inventory.hosts[check.device])  # asked again, on a fresh session
         else:
             verdicts.append((name, multi[0].result[k]))
     return verdicts
@@ -258,7 +269,7 @@ def _evaluate(task: Task, step: CheckStep, platforms: dict[str, str]) -> Result:
     connection = session(task)
 
     def ask(command: str, wait: float) -> str:
-        return str(connection.send_command(command, read_timeout=timeout(task) + wait))
+        return answer(connection, command, timeout(task) + wait)
 
     verdicts = {
         k: evaluate(check, platforms[task.host.name], ask)
@@ -345,7 +356,7 @@ def _back_to_backup(task: Task, journal: Journal) -> Result:
     platform = task.host.platform or ""
     syntax = get_platform(platform).config_syntax
     connection = session(task)
-    running = connection.send_command(syntax.show_running, read_timeout=timeout(task))
+    running = answer(connection, syntax.show_running, timeout(task))
     if digest(running, platform) == digest(journal.backup(task.host.name), platform):
         journal.write(task.host.name, "compare", "ok", "equal to the backup")
         return Result(host=task.host, result=True)

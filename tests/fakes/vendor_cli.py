@@ -416,6 +416,19 @@ class Faults:
     once: bool = False  # the drop happens to one session: the fault file is removed when it does
     down: re.Pattern[str] | None = None  # interfaces shown down (their far end failed)
     isis_down: re.Pattern[str] | None = None  # interfaces up whose IS-IS adjacency does not form
+    # a misbehaving device, for the commands matching: answers bytes that mean nothing, never stops
+    # printing, colours its answer with terminal escapes, stops halfway through its answer
+    garbage: re.Pattern[str] | None = None
+    flood: re.Pattern[str] | None = None
+    escapes: re.Pattern[str] | None = None
+    hang: re.Pattern[str] | None = None
+
+    def misbehaviour(self, command: str) -> str | None:
+        for name in ("garbage", "flood", "escapes", "hang"):
+            pattern = getattr(self, name)
+            if pattern is not None and command and pattern.search(command):
+                return name
+        return None
 
     def shown_down(self, interface: str) -> bool:
         return self.down is not None and self.down.search(interface) is not None
@@ -433,6 +446,10 @@ def read_faults(path: Path) -> Faults:
     latency_ms: 200      # before every answer (overrides the spec's)
     down: REGEX          # interfaces whose name matches are shown down
     isis_down: REGEX     # interfaces whose IS-IS adjacency does not form (say, a hello key mismatch)
+    garbage: REGEX       # commands answered with random bytes (not all UTF-8), then the prompt
+    flood: REGEX         # commands whose answer never ends (until the session is closed)
+    escapes: REGEX       # commands answered in colour: terminal escapes around every line
+    hang: REGEX          # commands answered halfway, then nothing more (no prompt)
     """
     if not path.exists():
         return Faults()
@@ -448,6 +465,11 @@ def read_faults(path: Path) -> Faults:
             once=bool(data.get("once", False)),
             down=None if data.get("down") is None else re.compile(str(data["down"])),
             isis_down=None if data.get("isis_down") is None else re.compile(str(data["isis_down"])),
+            **{
+                name: re.compile(str(data[name]))
+                for name in ("garbage", "flood", "escapes", "hang")
+                if data.get(name) is not None
+            },
         )
     except (OSError, yaml.YAMLError, re.error, TypeError, ValueError) as error:
         raise ValueError(f"{path.name}: {error}") from error
@@ -747,10 +769,38 @@ class CliSession:
         if reply.drop:
             self.drop()
             return False
+        misbehaviour = faults.misbehaviour(raw.strip())
+        if misbehaviour is not None:
+            self.device.log(f"-- {self.who} misbehaves ({misbehaviour}) on {raw.strip()!r}")
+            return self.misbehave(misbehaviour, raw, reply.text)
         self.send(raw + "\n" + reply.text + ("" if reply.close else self.prompt()))
         if reply.close:
             self.channel.close()
         return not reply.close
+
+    def misbehave(self, how: str, raw: str, text: str) -> bool:
+        """Answer as a broken device would; False once the session is over."""
+        self.send(raw + "\n")
+        if how == "garbage":
+            self.channel.sendall(os.urandom(2048) + b"\r\n")
+            self.send(self.prompt())
+            return True
+        if how == "escapes":
+            coloured = "".join(f"\x1b[1;32m{line}\x1b[0m\x1b[K\n" for line in text.splitlines())
+            self.send(coloured + self.prompt())
+            return True
+        if how == "hang":
+            self.send(text[: len(text) // 2])
+        chunk = ("x" * 79 + "\n") * 800  # 64 KB of answer
+        while not self.channel.closed and self.transport.is_active():
+            try:
+                if how == "flood":
+                    self.send(chunk)
+                else:
+                    time.sleep(0.2)
+            except OSError:
+                break
+        return False
 
     def dispatch(self, raw: str, faults: Faults) -> Reply:
         text = raw.strip()
