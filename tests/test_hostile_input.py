@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,34 @@ def test_a_second_netauto_on_a_busy_inventory_changes_nothing(
     assert not (tmp_path / "out").exists() and not (tmp_path / "baselines").exists()
     free = run_netauto(command[0], str(inventory), *command[1:], *extra, cwd=tmp_path)
     assert free.returncode == 0, free.stderr
+
+
+def test_a_render_killed_midway_leaves_every_config_whole_and_the_next_render_completes(tmp_path: Path) -> None:
+    """SIGKILL while a render of 460 devices rewrites them: each config is then the old one or the new
+    one, never a part; the next render finishes the job and leaves no temporary file."""
+    inventory = tmp_path / "synth"
+    made = run_netauto("example", "synth", "-o", str(inventory), "--towns", "20", "--villages-per-town", "20")
+    assert made.returncode == 0, made.stderr
+    render = ["render", str(inventory), "--secrets", str(SECRETS), "-o", str(tmp_path / "out")]
+    assert run_netauto(*render, cwd=tmp_path).returncode == 0
+    before = _files(tmp_path / "out")
+    network = inventory / "network.yaml"
+    text = network.read_text(encoding="utf-8")
+    assert "  asn: 65000\n" in text
+    network.write_text(text.replace("  asn: 65000\n", "  asn: 65010\n", 1), encoding="utf-8")  # every router's BGP
+    process = subprocess.Popen([sys.executable, "-m", "netauto", *render], cwd=tmp_path)
+    while process.poll() is None and _files(tmp_path / "out") == before:
+        time.sleep(0.005)
+    process.kill()
+    process.wait()
+    after = _files(tmp_path / "out")
+    assert run_netauto(*render, "-o", str(tmp_path / "fresh"), cwd=tmp_path).returncode == 0
+    intended = _files(tmp_path / "fresh")
+    configs = [name for name in intended if name.endswith(".cfg")]
+    assert all(after.get(name) in (before[name], intended[name]) for name in configs)
+    assert any(after[name] == intended[name] != before[name] for name in configs)  # it was killed midway
+    assert run_netauto(*render, cwd=tmp_path).returncode == 0
+    assert {n: b for n, b in _files(tmp_path / "out").items() if n.endswith(".cfg")} == {
+        n: intended[n] for n in configs
+    }
+    assert not list((tmp_path / "out").glob(".*.part"))

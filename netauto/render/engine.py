@@ -163,8 +163,10 @@ def render_all(
     if unknown:
         raise NetautoError(f"no managed device named {', '.join(unknown)} in the plan")
     output.mkdir(parents=True, exist_ok=True)
+    for partial in output.glob(".*.part"):  # left by a render killed mid-write: its file is whole
+        partial.unlink()
     state_path = output / STATE_FILE
-    state: dict[str, str] = json.loads(state_path.read_text(encoding="utf-8")) if state_path.exists() else {}
+    state = _state(state_path)
     _JOB = _Job(result, secrets, output, root, state)
     count = workers or (min(os.cpu_count() or 1, 8) if len(names) >= PARALLEL_FROM else 1)
     chunks = [names[i::count] for i in range(count)]
@@ -245,6 +247,15 @@ def _render_task(task: Task, env: Environment, todo: dict[str, tuple[Context, st
     text = render_config(env, context)
     write_private(output / f"{task.host.name}.cfg", text, durable=False)  # it holds the device's secrets
     return Result(host=task.host, changed=True)
+
+
+def _state(path: Path) -> dict[str, str]:
+    """Each device's input digest at its last render; none (render them all) when unreadable."""
+    try:
+        state = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return {}
+    return {str(k): v for k, v in state.items() if isinstance(v, str)} if isinstance(state, dict) else {}
 
 
 def _remove_stale(output: Path, current: set[str], state: dict[str, Any], report: RenderReport) -> None:
