@@ -54,6 +54,11 @@ def _run(routers: Routers, cwd: Path, inventory: Path, runbook: Path, *args: str
     return _netauto(routers, cwd, "runbook", "run", str(runbook), *options, *args, check=False)
 
 
+def _report(cwd: Path, network: str) -> str:
+    """The Markdown report of the network's newest run."""
+    return (max((cwd / "build" / "runbooks" / network).iterdir()) / "report.md").read_text(encoding="utf-8")
+
+
 DN_A_BORDER = {"vrf": "dept-a", "address": "10.253.0.16", "remote_as": 64701}  # the runbook's peer
 
 
@@ -78,7 +83,7 @@ def test_the_interconnect_runbook_runs_end_to_end_with_its_checks_read_from_the_
     ):
         assert command in log
     assert "peer 10.253.0.16 as-number 64701" in routers.running(BORDER)
-    report = (max((tmp_path / "build" / "runbooks" / "dn-a").iterdir()) / "report.md").read_text(encoding="utf-8")
+    report = _report(tmp_path, "dn-a")
     assert "BGP 10.253.0.16: Established" in report and "172.20.1.0/24 present" in report
 
 
@@ -183,7 +188,7 @@ def test_the_cutover_runbook_moves_the_site_and_checks_it_from_the_pe(
         assert command in log
     assert "configuration commit delay" in log
     assert "ip binding vpn-instance dept-c" in routers.running(CE)
-    report = (max((tmp_path / "build" / "runbooks" / "dn-c").iterdir()) / "report.md").read_text(encoding="utf-8")
+    report = _report(tmp_path, "dn-c")
     assert "172.22.0.0/26 absent" in report and "172.22.0.0/26 present" in report
     assert f"ping {LAN_GATEWAY} in dept-c: 5/5 answered" in report
 
@@ -198,6 +203,6 @@ def test_a_site_whose_lan_does_not_answer_is_rolled_back(cutover: tuple[Routers,
     failed = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes", "--check-timeout", "3")
     assert failed.returncode == 4, failed.stdout + failed.stderr
     assert f"ping {LAN_GATEWAY} in dept-c: 0/5 answered" in failed.stdout and "site-village-1: undone" in failed.stdout
-    report = (max((tmp_path / "build" / "runbooks" / "dn-c").iterdir()) / "report.md").read_text(encoding="utf-8")
+    report = _report(tmp_path, "dn-c")
     assert "pass (172.22.0.0/26 present)" in report  # the PE's static routes are there all the same
     assert routers.meanings() == before

@@ -237,7 +237,7 @@ def _within_bounds(root: yaml.Node, shown: str, collector: DiagnosticCollector) 
         return True
     message, node, path = problem
     mark = node.start_mark
-    hint = "this is not an inventory netauto could use; check where the file came from"
+    hint = "this is not a file netauto could use; check where it came from"
     collector.add(Diagnostic(message, Location(shown, mark.line + 1, mark.column + 1, display_path(path)), hint))
     return False
 
@@ -275,12 +275,11 @@ def _bounds_problem(root: yaml.Node) -> tuple[str, yaml.Node, DataPath] | None:
     added = sizes[id(root)] - len(sizes)
     if added <= MAX_ALIAS_EXPANSION:
         return None
-    uses: dict[int, int] = {id(root): 1}
-    nodes = {id(root): root}
-    for parent in list(_unique_nodes(root)):
+    nodes = _unique_nodes(root)
+    uses = dict.fromkeys(nodes, 0) | {id(root): 1}
+    for parent in nodes.values():
         for child in _child_nodes(parent):
-            uses[id(child)] = uses.get(id(child), 0) + 1
-            nodes[id(child)] = child
+            uses[id(child)] += 1
     repeated = max((k for k in uses if uses[k] > 1), key=lambda k: (uses[k] - 1) * sizes[k])
     node = nodes[repeated]
     return (
@@ -299,7 +298,7 @@ def _child_nodes(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _unique_nodes(root: yaml.Node) -> list[yaml.Node]:
+def _unique_nodes(root: yaml.Node) -> dict[int, yaml.Node]:
     seen: dict[int, yaml.Node] = {}
     stack = [root]
     while stack:
@@ -307,7 +306,7 @@ def _unique_nodes(root: yaml.Node) -> list[yaml.Node]:
         if id(node) not in seen:
             seen[id(node)] = node
             stack.extend(_child_nodes(node))
-    return list(seen.values())
+    return seen
 
 
 def _path_to(root: yaml.Node, target: yaml.Node) -> DataPath:

@@ -202,7 +202,6 @@ def answer(connection: Any, command: str, seconds: float, limit: int = MAX_ANSWE
     try:
         text = str(connection.send_command(command, read_timeout=seconds))
     except AnswerTooLong:
-        connection.read_channel = original
         _hang_up(connection)
         raise
     finally:

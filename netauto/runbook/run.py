@@ -259,9 +259,11 @@ def _ask_all(nr: Nornir, step: CheckStep, platforms: dict[str, str]) -> list[tup
         multi = results[check.device]
         if multi.failed:
             verdicts.append((name, Verdict(False, f"could not ask: {describe_failure(multi[0].exception)}")))
-            drop_session(nr.inventory.hosts[check.device])  # asked again, on a fresh session
         else:
             verdicts.append((name, multi[0].result[k]))
+    for device in devices:
+        if results[device].failed:
+            drop_session(nr.inventory.hosts[device])  # asked again, on a fresh session
     return verdicts
 
 

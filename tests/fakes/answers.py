@@ -232,13 +232,19 @@ def xr_isis_neighbors(adjacencies: list[Adjacency]) -> list[str]:
 def xr_bgp_summary(router_id: str, asn: str, sessions: list[Session]) -> list[str]:
     lines = ["Mon Dec 18 11:13:26.959 UTC", f"BGP router identifier {router_id}, local AS number {asn}"]
     lines += ["BGP generic scan interval 60 secs", "Non-stop routing is enabled", "BGP table state: Active", ""]
-    lines += ["BGP is operating in STANDALONE mode.", "", ""]
+    return lines + _xr_neighbor_table(sessions, prefixes="0", speaker_width=4)
+
+
+def _xr_neighbor_table(sessions: list[Session], prefixes: str, speaker_width: int) -> list[str]:
+    """The speaker and neighbor tables that end IOS-XR's BGP summaries; an Established session shows
+    its prefixes received (`prefixes`), the others their state."""
+    lines = ["BGP is operating in STANDALONE mode.", "", ""]
     lines += ["Process       RcvTblVer   bRIB/RIB   LabelVer  ImportVer  SendTblVer  StandbyVer"]
     lines += ["Speaker              12         12         12         12          12           0", ""]
     lines.append("Neighbor        Spk    AS MsgRcvd MsgSent   TblVer  InQ OutQ  Up/Down  St/PfxRcd")
     for s in sessions:
-        state = "0" if s.established else "Idle"
-        counters = f"{0:>4} {s.remote_as:>5} {120:>7} {130:>7} {12:>8} {0:>4} {0:>4}"
+        state = prefixes if s.established else "Idle"
+        counters = f"{0:>{speaker_width}} {s.remote_as:>5} {120:>7} {130:>7} {12:>8} {0:>4} {0:>4}"
         if len(s.neighbor) > 15:  # IOS-XR prints a long address alone, its counters on the next line
             lines += [s.neighbor, f"{'':<15} {counters} {AGE:>8} {state:>10}"]
         else:
@@ -252,14 +258,7 @@ def xr_bgp_vrf_all_summary(router_id: str, asn: str, vrfs: dict[str, list[Sessio
     for vrf, sessions in vrfs.items():
         lines += ["", f"VRF: {vrf}", "-" * (5 + len(vrf)), f"BGP VRF {vrf}, state: Active"]
         lines += [f"BGP router identifier {router_id}, local AS number {asn}", "BGP table state: Active", ""]
-        lines += ["BGP is operating in STANDALONE mode.", "", ""]
-        lines += ["Process       RcvTblVer   bRIB/RIB   LabelVer  ImportVer  SendTblVer  StandbyVer"]
-        lines += ["Speaker              12         12         12         12          12           0", ""]
-        lines.append("Neighbor        Spk    AS MsgRcvd MsgSent   TblVer  InQ OutQ  Up/Down  St/PfxRcd")
-        for s in sessions:
-            state = "1" if s.established else "Idle"
-            counters = f"{0:>3} {s.remote_as:>5} {120:>7} {130:>7} {12:>8} {0:>4} {0:>4}"
-            lines.append(f"{s.neighbor:<15} {counters} {AGE:>8} {state:>10}")
+        lines += _xr_neighbor_table(sessions, prefixes="1", speaker_width=3)
     return lines
 
 
