@@ -113,6 +113,15 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
+def _configs_of(files: dict[str, bytes]) -> dict[str, bytes]:
+    return {name: data for name, data in files.items() if name.endswith(".cfg")}
+
+
+def _configs(folder: Path) -> dict[str, bytes]:
+    """The configs only: a temporary file beside them may be renamed away while the folder is read."""
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.cfg"))}
+
+
 def test_a_render_on_a_full_disk_keeps_every_previous_config(tmp_path: Path) -> None:
     inventory = tmp_path / "inv"
     shutil.copytree(TESTS / "fixtures" / "render", inventory)
@@ -187,10 +196,10 @@ def test_a_render_killed_midway_leaves_every_config_whole_and_the_next_render_co
     assert "  asn: 65000\n" in text
     network.write_text(text.replace("  asn: 65000\n", "  asn: 65010\n", 1), encoding="utf-8")  # every router's BGP
     process = subprocess.Popen([sys.executable, "-m", "netauto", *render], cwd=tmp_path)
-    while process.poll() is None and _files(tmp_path / "out") == before:
-        time.sleep(0.005)
+    while process.poll() is None and _configs(tmp_path / "out") == _configs_of(before):
+        time.sleep(0.005)  # until the first config is renamed into place (a temporary file is not enough)
     process.kill()
-    process.wait()
+    assert process.wait() == -signal.SIGKILL  # killed midway, not finished
     after = _files(tmp_path / "out")
     assert run_netauto(*render, "-o", str(tmp_path / "fresh"), cwd=tmp_path).returncode == 0
     intended = _files(tmp_path / "fresh")
