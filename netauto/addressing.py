@@ -235,6 +235,35 @@ def address_int(text: str) -> int:
         raise ValueError(f"'{text}' is not an IP address") from None
 
 
+def prefix_span(text: str) -> tuple[int, int, int] | None:
+    """(version, first address, prefix length) of a prefix written as `address/length`, as strict
+    `ipaddress.ip_network` reads it (host bits must be zero); None when it is not a valid prefix.
+    Fast, for lock files; any other form is left to `ipaddress`.
+
+    >>> prefix_span("10.1.0.0/24"), prefix_span("fd00:1::/64"), prefix_span("10.1.0.1/24")
+    ((4, 167837696, 24), (6, 336294683012811878358927523844471128064, 64), None)
+    >>> prefix_span("10.1.0.0/255.255.255.0"), prefix_span("10.1.0.0")
+    ((4, 167837696, 24), (4, 167837696, 32))
+    """
+    address, slash, length = text.partition("/")
+    version, bits = (6, 128) if ":" in address else (4, 32)
+    if slash and length.isdigit() and length.isascii() and (length == "0" or length[0] != "0"):
+        try:
+            start = int.from_bytes(
+                socket.inet_pton(socket.AF_INET6 if version == 6 else socket.AF_INET, address), "big"
+            )
+        except OSError:
+            start = -1
+        size = int(length)
+        if start >= 0 and size <= bits:
+            return (version, start, size) if start & ((1 << (bits - size)) - 1) == 0 else None
+    try:
+        network = ipaddress.ip_network(text)
+    except ValueError:
+        return None
+    return network.version, int(network.network_address), network.prefixlen
+
+
 def address_text(value: int, version: int) -> str:
     """The compressed text of an address integer (as `ipaddress` writes it).
 

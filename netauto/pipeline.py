@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from netauto.cache import Memo
 from netauto.errors import Diagnostic, DiagnosticCollector
 from netauto.files import holding
 from netauto.model.checks import Reporter, check_inventory
@@ -46,7 +47,7 @@ def build_plan(
     the inventory's own, so the variant keeps the real addresses.
     """
     on_stage("loading")
-    raw: RawInventory = load_inventory(path)
+    raw: RawInventory = load_inventory(path, Memo.open(inventory_folder(path), "pieces"))
     on_stage("parsing")
     inventory = parse_inventory(raw)
     if variant is not None:

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,8 @@ QINGPU = ROOT / "inventory" / "qingpu"
 for _secrets in (TESTS / "fixtures").glob("*secrets*.yaml"):
     if _secrets.stat().st_mode & 0o077:
         _secrets.chmod(0o600)
+# what netauto remembers between runs (netauto/cache.py) goes to a folder of this test run's own
+os.environ.setdefault("NETAUTO_CACHE", tempfile.mkdtemp(prefix="netauto-cache-"))
 # inside the lab VM under software emulation (where KVM does not work) commands run several times slower
 SLOWDOWN = kernel.slowdown()
 

@@ -8,13 +8,16 @@ because YAML 1.1's sexagesimal integers and yes/no booleans corrupt route target
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from netauto.cache import Memo
 from netauto.errors import Diagnostic, DiagnosticCollector, Location, NetautoError, did_you_mean
+from netauto.model.chunks import Chunk, split_chunks
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 # What one YAML file may hold, whatever reads it: a hostile file (a merge request, a journal left by
@@ -58,9 +61,13 @@ class SourceMap:
     """
 
     positions: dict[DataPath, Position] = field(default_factory=dict)
+    later: Callable[[], dict[DataPath, Position]] | None = field(default=None, repr=False, compare=False)
 
     def locate(self, path: DataPath) -> Location | None:
-        """The position of `path`, or of its nearest ancestor that was written down."""
+        """The position of `path`, or of its nearest ancestor that was written down (worked out on
+        the first call when the map was made `later`)."""
+        if self.later is not None:
+            self.positions, self.later = self.later(), None
         for end in range(len(path), -1, -1):
             found = self.positions.get(tuple(path[:end]))
             if found is not None:
@@ -242,13 +249,13 @@ def _within_bounds(root: yaml.Node, shown: str, collector: DiagnosticCollector) 
     return False
 
 
-def _bounds_problem(root: yaml.Node) -> tuple[str, yaml.Node, DataPath] | None:
+def _bounds_problem(root: yaml.Node, depth_of_root: int = 1) -> tuple[str, yaml.Node, DataPath] | None:
     """The walk is on the hot path of every plan (each node once, no paths); paths are looked for
     only once a problem is found."""
     scalar = yaml.ScalarNode
     sizes: dict[int, int] = {}  # node -> how many values it expands to
     inside: set[int] = set()  # the nodes being walked (one reached again: a recursive alias)
-    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, depth_of_root, False)]
     while stack:
         node, depth, walked = stack.pop()
         key = id(node)
@@ -352,16 +359,32 @@ def inventory_files(root: Path) -> list[Path]:
     return files
 
 
-def load_inventory(root: Path) -> RawInventory:
-    """Read and merge every file of an inventory; raise InventoryError listing every problem."""
+def load_inventory(root: Path, memo: Memo | None = None) -> RawInventory:
+    """Read and merge every file of an inventory; raise InventoryError listing every problem.
+
+    Files are read a piece at a time (netauto/model/chunks.py), each piece's value remembered in
+    `memo` by its text; the positions of values (for messages) are worked out only when a message
+    needs one, by reading the files whole, as is every file the pieces cannot stand for."""
     collector = DiagnosticCollector(str(root))
+    files = inventory_files(root)
+    texts = {path: _read_text(path, str(path), collector) for path in files}
+    if not collector.diagnostics and memo is not None:
+        data = _load_by_chunks(texts, memo)
+        if data is not None:
+            memo.save()
+            whole = SourceMap(
+                later=lambda: _load_whole(root, texts, DiagnosticCollector(str(root))).source_map.positions
+            )
+            return RawInventory(root=root, data=data, source_map=whole, files=files)
+    return _load_whole(root, texts, collector)
+
+
+def _load_whole(root: Path, texts: dict[Path, str | None], collector: DiagnosticCollector) -> RawInventory:
     source_map = SourceMap()
     merged: dict[str, Any] = {}
     first_seen: dict[str, Location] = {}
-    files = inventory_files(root)
-    for path in files:
+    for path, text in texts.items():
         shown = str(path)
-        text = _read_text(path, shown, collector)
         if text is None:
             continue
         problems_before = len(collector.diagnostics)
@@ -381,7 +404,54 @@ def load_inventory(root: Path) -> RawInventory:
             continue
         _merge_file(node, shown, merged, first_seen, source_map, collector)
     collector.raise_if_errors()
-    return RawInventory(root=root, data=merged, source_map=source_map, files=files)
+    return RawInventory(root=root, data=merged, source_map=source_map, files=list(texts))
+
+
+def _load_by_chunks(texts: dict[Path, str | None], memo: Memo) -> dict[str, Any] | None:
+    """The merged document from the files' pieces, or None when any file or piece is anything but
+    plain (then the whole files are read, and report whatever is wrong as always)."""
+    merged: dict[str, Any] = {}
+    for text in texts.values():
+        chunks = split_chunks(text) if text is not None else None
+        if not chunks:
+            return None
+        for chunk in chunks:
+            listed = chunk.section in LIST_SECTIONS
+            if chunk.section not in KNOWN_SECTIONS or chunk.item != listed or (not listed and chunk.section in merged):
+                return None
+            key = Memo.key(chunk.section, chunk.text)
+            value = memo.get(key)
+            if value is None:
+                value = _read_chunk(chunk)
+                if value is None:
+                    return None
+                memo.put(key, value)
+            if listed:
+                merged.setdefault(chunk.section, []).append(value[0])
+            else:
+                merged[chunk.section] = value[0]
+    return merged
+
+
+def _read_chunk(chunk: Chunk) -> tuple[Any] | None:
+    """(value,) of one piece, or None when it is anything but plain and valid on its own."""
+    collector = DiagnosticCollector("")
+    try:
+        node = yaml.compose(chunk.text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
+    except yaml.YAMLError:
+        return None
+    if chunk.item:
+        if not isinstance(node, yaml.SequenceNode) or len(node.value) != 1:
+            return None
+        node, depth = node.value[0], 3  # as deep as in the file: its section's mapping, the list, the entry
+    else:
+        if not isinstance(node, yaml.MappingNode) or len(node.value) != 1:
+            return None
+        node, depth = node.value[0][1], 2
+    if _bounds_problem(node, depth) is not None:
+        return None
+    value = _FileReader("", SourceMap(), collector).convert(node, ())
+    return None if collector.diagnostics else (value,)
 
 
 def _merge_file(

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from functools import cache
-from ipaddress import ip_network
 
-from netauto.addressing import Prefix, address_int, address_text
+from netauto.addressing import Prefix, address_int, address_text, prefix_span
 from netauto.model.checks import Reporter
 from netauto.model.schema import Inventory, Vpn
 from netauto.plan.lock import Entry, Lock
@@ -143,9 +142,10 @@ def _lan_space(inv: Inventory, vpn: Vpn, lock: Lock) -> tuple[PrefixAllocator, P
             for entries in (lock.active["lans"], lock.retired["lans"]):
                 for key, entry in entries.items():
                     if key.endswith(f"|{vpn.id}") and isinstance(entry.get(attribute), str):
-                        prefix = _prefix_or_none(entry[attribute])
-                        if prefix is not None and prefix.version == version:
-                            spaces[version].reserve(int(prefix.network_address), int(prefix.broadcast_address))
+                        prefix = prefix_span(entry[attribute])
+                        if prefix is not None and prefix[0] == version:
+                            bits = 32 if version == 4 else 128
+                            spaces[version].reserve(prefix[1], prefix[1] + (1 << (bits - prefix[2])) - 1)
 
         return reservation
 
@@ -154,21 +154,15 @@ def _lan_space(inv: Inventory, vpn: Vpn, lock: Lock) -> tuple[PrefixAllocator, P
     return spaces[4], spaces[6]
 
 
-def _prefix_or_none(text: str) -> Prefix | None:
-    try:
-        return ip_network(text)
-    except ValueError:
-        return None
-
-
 def _keep(space: PrefixAllocator, previous: Entry | None, attribute: str, length: int) -> int | None:
     """The lock's prefix, reserved, while it has the wanted length, lies in the plan and overlaps
     nothing kept or owned before it; else None."""
     text = previous.get(attribute) if previous else None
-    old = _prefix_or_none(text) if isinstance(text, str) and space.pools else None
-    if old is None or old.prefixlen != length:
+    old = prefix_span(text) if isinstance(text, str) and space.pools else None
+    if old is None or old[2] != length:
         return None
-    start, end = int(old.network_address), int(old.broadcast_address)
+    version, start, _ = old
+    end = start + (1 << ((32 if version == 4 else 128) - length)) - 1
     if not space.owns(start, length) or space.overlaps(start, end):
         return None
     space.reserve(start, end)

@@ -154,6 +154,7 @@ class PrefixAllocator:
 
     def __init__(self, pools: list[Pool]) -> None:
         self.pools = sorted(pools, key=lambda p: int(p.network_address))
+        self._bounds = [(p.prefixlen, int(p.network_address), int(p.broadcast_address)) for p in self.pools]
         self.starts: list[int] = []
         self.ends: list[int] = []
         self.cursors: dict[tuple[int, int], int] = {}
@@ -163,9 +164,7 @@ class PrefixAllocator:
         self._deferred.append(reservation)
 
     def owns(self, start: int, length: int) -> bool:
-        return any(
-            p.prefixlen <= length and int(p.network_address) <= start <= int(p.broadcast_address) for p in self.pools
-        )
+        return any(prefixlen <= length and first <= start <= last for prefixlen, first, last in self._bounds)
 
     def overlaps(self, start: int, end: int) -> bool:
         i = bisect_right(self.starts, end) - 1

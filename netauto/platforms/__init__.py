@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from netauto.errors import NetautoError, did_you_mean
 
 PLATFORM_DIR = Path(__file__).parent
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # our own files; the C loader reads them 10x faster
 
 
 class InterfaceNaming(BaseModel):
@@ -196,7 +197,10 @@ class UnknownPlatformError(NetautoError):
 def platforms() -> dict[str, PlatformSpec]:
     """Every platform spec, keyed by name; loud on a file whose name and `name` disagree."""
     specs: dict[str, PlatformSpec] = {}
-    raw = {path.stem: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(PLATFORM_DIR.glob("*.yml"))}
+    raw = {
+        path.stem: yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        for path in sorted(PLATFORM_DIR.glob("*.yml"))
+    }
     for stem, data in raw.items():
         path = PLATFORM_DIR / f"{stem}.yml"
         spec = PlatformSpec.model_validate(_extended(data, raw, path))
