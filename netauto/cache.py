@@ -74,9 +74,11 @@ class Memo:
         self.entries[key] = value
         self.added += 1
 
-    def save(self) -> None:
-        """Keep what this run used; nothing is written when nothing changed. A memo that cannot be
-        written is no error: the next run reads what it needs again."""
+    def save(self, prune: bool = True) -> None:
+        """Keep what this run used (`prune`; else everything); nothing is written when nothing
+        changed. A memo that cannot be written is no error: the next run reads what it needs again."""
+        if not prune:
+            self.used = self.entries
         if self.path is None or (not self.added and self.used.keys() == self.entries.keys()):
             return
         try:

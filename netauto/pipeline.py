@@ -16,11 +16,12 @@ from netauto.model.checks import Reporter, check_inventory
 from netauto.model.loader import RawInventory, load_inventory
 from netauto.model.parse import parse_inventory
 from netauto.model.schema import Inventory
-from netauto.plan.allocate import allocate
+from netauto.plan.allocate import allocate, allocate_region
 from netauto.plan.expand import check_borders, expand
 from netauto.plan.lock import Lock, read_lock, write_lock
 from netauto.plan.model import Plan
 from netauto.plan.pools import AllocationReport
+from netauto.plan.region import Region, Snapshot, find_region, snapshot_of
 
 
 @dataclass
@@ -31,6 +32,9 @@ class PlanResult:
     changes: AllocationReport
     warnings: list[Diagnostic]
     lock_written: bool = False
+    raw: RawInventory | None = None
+    snapshot: Snapshot | None = None  # the inputs of this plan, for the next one to compare (plan/region.py)
+    region: Region | None = None  # set when only a region was planned: the plan holds only its sites
 
 
 STAGES = ("loading", "parsing", "checking", "expanding", "allocating")
@@ -40,11 +44,14 @@ def build_plan(
     path: Path,
     on_stage: Callable[[str], None] = lambda stage: None,
     variant: Callable[[Inventory], Inventory] | None = None,
+    before: Snapshot | None = None,
 ) -> PlanResult:
     """Validate the inventory and plan it in memory; nothing is written.
 
     `variant` rewrites the validated inventory first (the lab's all-FRR variant); the lock is still
-    the inventory's own, so the variant keeps the real addresses.
+    the inventory's own, so the variant keeps the real addresses. `before`: the inputs of the plan
+    that a folder of configs was rendered from; then only the region the change since reaches may
+    be planned (netauto/plan/region.py), for rendering into that folder.
     """
     on_stage("loading")
     raw: RawInventory = load_inventory(path, Memo.open(inventory_folder(path), "pieces"))
@@ -62,19 +69,28 @@ def build_plan(
     expansion = expand(inventory, lock, report)
     check_borders(inventory, expansion, report)
     collector.raise_if_errors()
+    now = snapshot_of(raw, lock.path) if before is not None and variant is None else None
+    region = find_region(before, now, inventory, expansion, lock) if before is not None and now is not None else None
     on_stage("allocating")
-    plan, new_lock, changes = allocate(inventory, expansion, lock, report)
+    if region is not None:
+        plan, new_lock, changes = allocate_region(inventory, expansion, lock, report, region.sites)
+    else:
+        plan, new_lock, changes = allocate(inventory, expansion, lock, report)
     collector.raise_if_errors()
-    return PlanResult(inventory, plan, new_lock, changes, collector.warnings)
+    return PlanResult(inventory, plan, new_lock, changes, collector.warnings, raw=raw, region=region)
 
 
-def plan_and_lock(path: Path, on_stage: Callable[[str], None] = lambda stage: None) -> PlanResult:
+def plan_and_lock(
+    path: Path, on_stage: Callable[[str], None] = lambda stage: None, before: Snapshot | None = None
+) -> PlanResult:
     """Plan, then record the allocations in the lock file beside the inventory, holding the inventory
     (netauto/files.py `holding`) so no other netauto plans between the read and the write."""
     with holding(inventory_folder(path), "planning"):
-        result = build_plan(path, on_stage)
+        result = build_plan(path, on_stage, before=before)
         if result.changes.any() or not result.lock.path.exists():
             result.lock_written = write_lock(result.lock)
+        if result.raw is not None:
+            result.snapshot = snapshot_of(result.raw, result.lock.path)
     return result
 
 

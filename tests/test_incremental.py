@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from netauto.cache import FORMAT, Memo
 from netauto.errors import InventoryError
 from netauto.model.chunks import split_chunks
 from netauto.model.loader import load_inventory
+from netauto.render.incremental import plan_for_render, render_and_remember
+from netauto.secrets import load_secrets
 
 # Values as people write them, including the ones that may run over an entry's end or look like one.
 VALUES = [
@@ -159,3 +163,97 @@ def test_a_memo_others_could_write_or_that_is_damaged_is_not_read(
     assert Memo.open(inventory, "pieces").entries == {}
     monkeypatch.setenv("NETAUTO_CACHE", "off")
     assert Memo.open(inventory, "pieces").path is None
+
+
+# --- rendering again only what a change reaches (netauto/plan/region.py) -----------------------------
+
+SECRETS = TESTS / "fixtures" / "secrets.yaml"
+TOWNS = ["xiayang", "yingpu", "zhujiajiao", "liantang", "xianghuaqiao"]
+VILLAGE = re.compile(r"^  - \{id: ([a-z]+-v\d+)[^\n]*\n", re.MULTILINE)
+
+
+def _edit(kind: str, pick: int, inventory: Path) -> bool:
+    """Apply one edit to the sample; True when it touches only CE sites (a region plan may serve it)."""
+    villages = inventory / "sites" / "villages.yaml"
+    text = villages.read_text(encoding="utf-8")
+    entries = list(VILLAGE.finditer(text))
+    entry = entries[pick % len(entries)]
+    if kind == "add":
+        town = TOWNS[pick % len(TOWNS)]
+        line = f"  - {{id: {town}-v9{pick % 100:02d}, name: 新村{pick}, class: village, parent: {town}, users: 7}}\n"
+        text = text[: entry.end()] + line + text[entry.end() :] if line not in text else text
+    elif kind == "remove":
+        text = text[: entry.start()] + text[entry.end() :]
+    elif kind == "users":
+        text = (
+            text[: entry.start()] + re.sub(r"users: \d+", f"users: {pick % 90}", entry.group(0)) + text[entry.end() :]
+        )
+    elif kind == "move":
+        town = TOWNS[pick % len(TOWNS)]
+        text = (
+            text[: entry.start()] + re.sub(r"parent: [a-z]+", f"parent: {town}", entry.group(0)) + text[entry.end() :]
+        )
+    elif kind == "bureau":  # dual-homed to both core sites: the route reflectors are re-rendered
+        bureaus = inventory / "sites" / "bureaus.yaml"
+        text = bureaus.read_text(encoding="utf-8")
+        users = list(re.finditer(r"users: (\d+)", text))[pick % 20]
+        bureaus.write_text(
+            text[: users.start(1)] + str(int(users.group(1)) + 1) + text[users.end(1) :], encoding="utf-8"
+        )
+        return True
+    else:  # a town: the full plan
+        towns = inventory / "sites" / "towns.yaml"
+        text = towns.read_text(encoding="utf-8")
+        users = re.search(r"id: xiayang,[^}]*users: (\d+)", text)
+        assert users is not None
+        towns.write_text(text[: users.start(1)] + str(int(users.group(1)) + 1) + text[users.end(1) :], encoding="utf-8")
+        return False
+    villages.write_text(text, encoding="utf-8")
+    return True
+
+
+def _render(inventory: Path, output: Path, cache: str) -> bool:
+    """`netauto render` in this process, with `cache` as NETAUTO_CACHE; True when a region was planned."""
+    before = os.environ.get("NETAUTO_CACHE")
+    os.environ["NETAUTO_CACHE"] = cache
+    try:
+        result, record = plan_for_render(inventory, output, lambda stage: None)
+        secrets = load_secrets(SECRETS, inventory)
+        result, _ = render_and_remember(inventory, output, result, record, secrets)
+    finally:
+        if before is not None:
+            os.environ["NETAUTO_CACHE"] = before
+    return result.region is not None
+
+
+def _folder(path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.is_file()}
+
+
+EDITS = st.lists(
+    st.tuples(st.sampled_from(["add", "remove", "users", "move", "bureau", "town"]), st.integers(0, 10_000)),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(EDITS)
+def test_rendering_only_what_a_change_reaches_gives_the_full_render_byte_for_byte(edits: list[tuple[str, int]]) -> None:
+    """Random edits of the sample, each rendered into a kept folder (region plans where they may) and
+    into a fresh folder by a full plan with the memo off: configs, render state and lock the same."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        incremental, full = work / "a", work / "b"
+        shutil.copytree(QINGPU, incremental)
+        shutil.copytree(QINGPU, full)
+        cache = str(work / "cache")
+        assert not _render(incremental, work / "a-out", cache)  # the first render: nothing recorded yet
+        for step, (kind, pick) in enumerate(edits):
+            villages_only = _edit(kind, pick, incremental)
+            _edit(kind, pick, full)
+            regional = _render(incremental, work / "a-out", cache)
+            assert not _render(full, work / f"b-out-{step}", "off")
+            assert regional == villages_only  # the region plan serves every village edit, and nothing else
+            assert _folder(work / "a-out") == _folder(work / f"b-out-{step}")
+            assert (incremental / "netauto.lock").read_bytes() == (full / "netauto.lock").read_bytes()

@@ -187,10 +187,11 @@ def render(
     Configs are deployment artefacts, so their allocations are recorded: render updates the lock file.
     """
     from netauto.render.context import build_contexts
-    from netauto.render.engine import render_all
+    from netauto.render.incremental import plan_for_render, render_and_remember
 
+    whole = context is not None or bool(device)  # a region plan holds only the devices a change reaches
     with stage_progress(stderr) as on_stage:
-        result = run_guarded(lambda: _plan_and_hold(path, on_stage))
+        result, record = run_guarded(lambda: plan_for_render(path, output, on_stage, whole))
     secrets = run_guarded(lambda: load_secrets(secrets_file, path))
     if context is not None:
         contexts = build_contexts(result, secrets, {context})
@@ -199,7 +200,8 @@ def render(
             raise typer.Exit(1)
         sys.stdout.write(secrets.mask(json.dumps(contexts[context], ensure_ascii=False, indent=2, default=str)) + "\n")
         return
-    report = run_guarded(lambda: render_all(result, secrets, output, set(device) if device else None))
+    only = set(device) if device else None
+    _, report = run_guarded(lambda: render_and_remember(path, output, result, record, secrets, only))
     stdout.print(
         f"{output}: {len(report.rendered)} rendered, {len(report.unchanged)} unchanged, {len(report.removed)} removed",
         markup=False,

@@ -87,6 +87,9 @@ class RawInventory:
     data: dict[str, Any]
     source_map: SourceMap
     files: list[Path]
+    # (section, key of its text) of every piece, in order, when the files were read by pieces: what
+    # a later run compares to find what changed (netauto/plan/region.py)
+    pieces: list[tuple[str, bytes]] | None = None
 
 
 def display_path(parts: DataPath) -> str:
@@ -369,13 +372,14 @@ def load_inventory(root: Path, memo: Memo | None = None) -> RawInventory:
     files = inventory_files(root)
     texts = {path: _read_text(path, str(path), collector) for path in files}
     if not collector.diagnostics and memo is not None:
-        data = _load_by_chunks(texts, memo)
+        pieces: list[tuple[str, bytes]] = []
+        data = _load_by_chunks(texts, memo, pieces)
         if data is not None:
             memo.save()
             whole = SourceMap(
                 later=lambda: _load_whole(root, texts, DiagnosticCollector(str(root))).source_map.positions
             )
-            return RawInventory(root=root, data=data, source_map=whole, files=files)
+            return RawInventory(root=root, data=data, source_map=whole, files=files, pieces=pieces)
     return _load_whole(root, texts, collector)
 
 
@@ -407,7 +411,9 @@ def _load_whole(root: Path, texts: dict[Path, str | None], collector: Diagnostic
     return RawInventory(root=root, data=merged, source_map=source_map, files=list(texts))
 
 
-def _load_by_chunks(texts: dict[Path, str | None], memo: Memo) -> dict[str, Any] | None:
+def _load_by_chunks(
+    texts: dict[Path, str | None], memo: Memo, pieces: list[tuple[str, bytes]]
+) -> dict[str, Any] | None:
     """The merged document from the files' pieces, or None when any file or piece is anything but
     plain (then the whole files are read, and report whatever is wrong as always)."""
     merged: dict[str, Any] = {}
@@ -420,6 +426,7 @@ def _load_by_chunks(texts: dict[Path, str | None], memo: Memo) -> dict[str, Any]
             if chunk.section not in KNOWN_SECTIONS or chunk.item != listed or (not listed and chunk.section in merged):
                 return None
             key = Memo.key(chunk.section, chunk.text)
+            pieces.append((chunk.section, key))
             value = memo.get(key)
             if value is None:
                 value = _read_chunk(chunk)

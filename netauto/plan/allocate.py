@@ -44,23 +44,69 @@ from netauto.platforms import get_platform
 def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter) -> tuple[Plan, Lock, AllocationReport]:
     result = AllocationReport()
     new_lock = Lock(lock.path)
-    _retire(
-        lock,
-        new_lock,
-        result,
-        {
-            "devices": expansion.devices,
-            "links": {link.id: link for link in expansion.links},
-            "vpns": {v.id: v for v in inv.vpns},
-            "attachments": _attachment_keys(inv, expansion),
-            "lans": {f"{site}|{vpn}" for vpn, sites in vpn_members(inv).items() for site in sites},
-        },
+    _retire(lock, new_lock, result, _present(inv, expansion))
+    return _allocate_all(inv, inv, expansion, lock, new_lock, report, result), new_lock, result
+
+
+def allocate_region(
+    inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter, sites: set[str]
+) -> tuple[Plan, Lock, AllocationReport]:
+    """`allocate` for the things of `sites` only (netauto/plan/region.py says when that gives what a
+    full plan gives): every other present thing keeps its entry of the lock, which a full plan would
+    keep too; what left the inventory is retired as a full plan retires it."""
+    result = AllocationReport()
+    new_lock = Lock(lock.path)
+    present = _present(inv, expansion)
+    _retire(lock, new_lock, result, present)
+    for kind in KINDS:
+        new_lock.active[kind] = {key: entry for key, entry in lock.active[kind].items() if key in present[kind]}
+    devices = {name: spec for name, spec in expansion.devices.items() if spec.site in sites}
+    region = Expansion(
+        devices=devices,
+        links=[link for link in expansion.links if link.a in devices and link.b in devices],
+        devices_by_site={site: names for site, names in expansion.devices_by_site.items() if site in sites},
     )
+    return _allocate_all(inv, restricted(inv, sites), region, lock, new_lock, report, result), new_lock, result
+
+
+def restricted(inv: Inventory, sites: set[str]) -> Inventory:
+    """The inventory with only `sites` (and the cut-over networks' sites among them)."""
+    return inv.model_copy(
+        update={
+            "sites": [s for s in inv.sites if s.id in sites],
+            "dedicated_networks": [
+                d.model_copy(update={"sites": [s for s in d.sites if s in sites]}) for d in inv.dedicated_networks
+            ],
+        }
+    )
+
+
+def _present(inv: Inventory, expansion: Expansion) -> dict[str, Any]:
+    return {
+        "devices": expansion.devices,
+        "links": {link.id: link for link in expansion.links},
+        "vpns": {v.id: v for v in inv.vpns},
+        "attachments": _attachment_keys(inv, expansion),
+        "lans": {f"{site}|{vpn}" for vpn, sites in vpn_members(inv).items() for site in sites},
+    }
+
+
+def _allocate_all(
+    inv: Inventory,
+    scope: Inventory,
+    expansion: Expansion,
+    lock: Lock,
+    new_lock: Lock,
+    report: Reporter,
+    result: AllocationReport,
+) -> Plan:
+    """The plan of `scope`'s sites (the whole inventory, or a region of it); pools, pins and classes
+    are the whole inventory's."""
     devices = _allocate_devices(inv, expansion, lock, new_lock, report, result)
     links = _allocate_links(inv, expansion, lock, new_lock, report, result)
     vpns = _allocate_vpns(inv, devices, lock, new_lock, report, result)
-    attachments, lans, borders = attach_sites(inv, devices, links, vpns, lock, new_lock, report, result)
-    plan = Plan(
+    attachments, lans, borders = attach_sites(scope, devices, links, vpns, lock, new_lock, report, result)
+    return Plan(
         network=inv.network.id,
         name=inv.network.name,
         asn=inv.network.asn,
@@ -69,7 +115,7 @@ def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter)
         sites=sorted(
             (
                 PlannedSite(id=s.id, name=s.name, site_class=s.site_class, parent=s.parent, users=s.users)
-                for s in inv.sites
+                for s in scope.sites
             ),
             key=lambda s: s.id,
         ),
@@ -88,7 +134,7 @@ def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter)
                     border_device=d.border.device if d.border else None,
                     sites=list(d.sites),
                 )
-                for d in inv.dedicated_networks
+                for d in scope.dedicated_networks
             ),
             key=lambda d: d.id,
         ),
@@ -97,7 +143,6 @@ def allocate(inv: Inventory, expansion: Expansion, lock: Lock, report: Reporter)
         borders=borders,
         retired=Retired(**{kind: sorted(new_lock.retired[kind]) for kind in KINDS}),
     )
-    return plan, new_lock, result
 
 
 def _attachment_keys(inv: Inventory, expansion: Expansion) -> set[str]:

@@ -157,9 +157,11 @@ def render_all(
     """
     global _JOB
     check_platform_features(result)
-    managed = [d.name for d in result.plan.devices if d.platform is not None]
-    names = [n for n in managed if only is None or n in only]
-    unknown = sorted((only or set()) - set(names))
+    region = result.region  # only a region was planned: every config outside it is unchanged
+    managed = sorted(region.managed) if region else [d.name for d in result.plan.devices if d.platform is not None]
+    wanted = sorted(region.dirty) if region else managed
+    names = [n for n in wanted if only is None or n in only]
+    unknown = sorted((only or set()) - set(names)) if region is None else []
     if unknown:
         raise NetautoError(f"no managed device named {', '.join(unknown)} in the plan")
     output.mkdir(parents=True, exist_ok=True)
@@ -186,6 +188,8 @@ def render_all(
         report.unchanged += outcome.unchanged
         report.failed.update(outcome.failed)
         state.update({name: outcome.digests[name] for name in outcome.rendered})
+    if region is not None:
+        report.unchanged += sorted(set(managed) - set(names))
     report.rendered.sort()
     report.unchanged.sort()
     if only is None:
