@@ -3,12 +3,15 @@
 1. Every device of a 10,000-device synthetic network rendered into an empty folder: target <= 5 s
    (>= 2,000 devices/s), and >= 20x the nornir-jinja2 `template_file(path=...)` pattern, which builds
    a Jinja2 environment per call (timed on a sample of devices in the same run, scaled per device).
-2. Re-render after one village is added: target <= 1 s.
+2. Re-render after one village is added (issue 18): the whole `netauto render` command <= 1 s
+   (moonshot 0.3 s) and <= 0.2x the whole command's full render in the same run; the whole full
+   render <= 4 s. Also the same change through a full plan and the render stage (no memo).
 Times of the render stage (the plan already made) and of the whole `netauto render` command.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -66,6 +69,7 @@ def nornir_jinja2_seconds_per_device(result, secrets, names: list[str]) -> float
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        os.environ["NETAUTO_CACHE"] = str(work / "cache")  # what netauto remembers between runs, fresh
         inventory = work / "synth"
         write_synthetic_inventory(inventory, SIZE)
         secrets_file = init_secrets(work / "secrets" / "secrets.yaml")
@@ -97,7 +101,7 @@ def main() -> None:
     print(f"synthetic network: {len(devices)} managed devices (Huawei, H3C, IOS-XR; SRv6)")
     report("render all devices (render stage)", stage, 5.0)
     print(f"{'  rate':<60} {rate:7.0f} devices/s   target 2000 devices/s   {'ok' if rate >= 2000 else 'BELOW'}")
-    report("netauto render, whole command (planning included)", whole, 5.0)
+    report("netauto render, whole command (planning included)", whole, 4.0)
     speedup = baseline / per_device
     print(
         f"{'nornir-jinja2 template_file(path=...) per device':<60} {baseline * 1000:7.2f} ms "
@@ -109,8 +113,11 @@ def main() -> None:
         f"re-render after adding one village: {len(incremental.rendered)} rendered "
         f"({', '.join(incremental.rendered)}), {len(incremental.unchanged)} unchanged"
     )
-    report("  planning + render stage", again_stage, 1.0)
+    report("  full plan + render stage (in process, no region)", again_stage, 1.0)
     report("  netauto render, whole command", again_whole, 1.0)
+    ratio = again_whole / whole
+    verdict = "ok" if ratio <= 0.2 else "OVER TARGET"
+    print(f"{'  ... as a share of the full render':<60} {ratio:7.3f} x   target  0.2 x   {verdict}")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,56 @@ def test_synthetic_inventory_plans_with_the_announced_size(
     assert len(plan["links"]) == size.link_count
 
 
+def test_a_province_deals_its_towns_to_the_cities_and_its_analysis_passes(tmp_path: Path) -> None:
+    """The province's shape at a small size: 13 city cores, each town dual-homed to its own city's two
+    routers (not all to the first cores), and the demands scaled so the N-1 analysis passes."""
+    from netauto.example.synth import write_synthetic_inventory
+
+    folder = tmp_path / "province"
+    write_synthetic_inventory(folder, SynthSize(towns=26, villages_per_town=3, bureaus=13, core_sites=13, cities=True))
+    planned = run_netauto("plan", str(folder), "--json")
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
+    uplinks: dict[str, set[str]] = {}
+    for link in plan["links"]:
+        if link["id"].startswith("uplink:town-"):
+            uplinks.setdefault(link["a"], set()).add(link["b"])
+    assert uplinks["town-0001-pe1"] == {"core-01-cr1", "core-01-cr2"}
+    assert uplinks["town-0014-pe1"] == {"core-01-cr1", "core-01-cr2"}  # town 14: the first city again
+    assert uplinks["town-0013-pe1"] == {"core-13-cr1", "core-13-cr2"}
+    assert len({core for ends in uplinks.values() for core in ends}) == 26  # every city core carries towns
+    analysed = run_netauto("analyze", str(folder), "--strict")
+    assert analysed.returncode == 0, analysed.stdout + analysed.stderr
+
+
+def test_the_demands_to_the_cloud_stay_within_its_budget_at_any_size(tmp_path: Path) -> None:
+    """10,042 devices at the small network's per-site demands would send 704G to the cloud's four 100G
+    uplinks (the analysis measured 706% under failure); scaled, the sum is what the cloud can take."""
+    import yaml
+
+    from netauto.example.synth import write_synthetic_inventory
+
+    size = SynthSize(towns=474, villages_per_town=20, bureaus=80)
+    write_synthetic_inventory(tmp_path / "big", size)
+    demands = yaml.safe_load((tmp_path / "big" / "demands.yaml").read_text(encoding="utf-8"))["demands"]
+    counts = {"town": 474, "bureau": 80, "village": 474 * 20}
+    to_cloud = sum(d["gbps"] * counts[d["site_class"]] for d in demands if d["to"] == "cloud")
+    assert 59.0 <= to_cloud <= 60.5
+    write_synthetic_inventory(tmp_path / "small", SynthSize(towns=3, villages_per_town=2, bureaus=1))
+    small = yaml.safe_load((tmp_path / "small" / "demands.yaml").read_text(encoding="utf-8"))["demands"]
+    assert [d["gbps"] for d in small] == [1.0, 0.5, 0.5, 0.02, 2.0]  # a small network keeps its own
+
+
+def test_the_province_preset_has_about_fifty_thousand_devices(tmp_path: Path) -> None:
+    made = run_netauto("example", "synth", "-o", str(tmp_path / "p"), "--preset", "province")
+    assert made.returncode == 0, made.stderr
+    assert "(49950 devices)" in made.stdout
+    villages = (tmp_path / "p" / "sites-villages.yaml").read_text(encoding="utf-8").count("- id: village-")
+    assert villages == 13 * 190 * 19
+    unknown = run_netauto("example", "synth", "-o", str(tmp_path / "q"), "--preset", "planet")
+    assert unknown.returncode == 1 and "unknown preset 'planet'" in unknown.stderr
+
+
 def test_synth_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "x.yaml").write_text("sites: []\n", encoding="utf-8")
     result = run_netauto("example", "synth", "-o", str(tmp_path))

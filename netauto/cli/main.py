@@ -939,10 +939,25 @@ def synth(
     bureaus: Annotated[int, typer.Option(min=0, help="Number of bureaus (dual-homed to the core).")] = 40,
     core_sites: Annotated[int, typer.Option(min=2, help="Number of core sites (2 devices each).")] = 2,
     frr: Annotated[bool, typer.Option("--frr", help="Every device FRR, transport SR-MPLS (for labs).")] = False,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset",
+            help="province: 13 cities, each town dual-homed to its city's core, ~50,000 devices (the size options "
+            "are then ignored).",
+        ),
+    ] = None,
 ) -> None:
     """Write a valid synthetic inventory of any size, for what-if planning and benchmarks."""
-    size = SynthSize(
-        towns=towns, villages_per_town=villages_per_town, bureaus=bureaus, core_sites=core_sites, all_frr=frr
+    if preset not in (None, "province"):
+        stderr.print(f"Error: unknown preset '{preset}'; the presets are: province", markup=False, highlight=False)
+        raise typer.Exit(1)
+    size = (
+        SynthSize.province()
+        if preset
+        else SynthSize(
+            towns=towns, villages_per_town=villages_per_town, bureaus=bureaus, core_sites=core_sites, all_frr=frr
+        )
     )
     written = run_guarded(lambda: write_synthetic_inventory(output, size))
     stdout.print(f"wrote {written} files to {output} ({size.device_count} devices)", markup=False, highlight=False)
