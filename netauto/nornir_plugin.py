@@ -25,9 +25,6 @@ from netauto.model.loader import read_bounded_yaml
 from netauto.pipeline import PlanResult, build_plan
 from netauto.plan.model import PlannedDevice
 from netauto.platforms import get_platform
-from netauto.push import vtysh_driver
-
-vtysh_driver.register()
 
 
 class NetautoInventory:

@@ -22,8 +22,9 @@ from netauto.model.loader import load_inventory
 from netauto.render.incremental import plan_for_render, render_and_remember
 from netauto.secrets import load_secrets
 
-# Values as people write them, including the ones that may run over an entry's end or look like one.
-VALUES = [
+# Values as people write them, and (now and then) the ones that may run over an entry's end, look like
+# one, or are not plain YAML: a file holding those must come out exactly as when read whole.
+PLAIN = [
     "plain",
     "青浦区 徐泾镇",
     '"double # quoted"',
@@ -34,6 +35,8 @@ VALUES = [
     "~",
     "64512:10",
     "[a, b]",
+]
+TRICKY = [
     "{x: 1}",
     "[a,\n    b]",
     "word\n    continued",
@@ -45,30 +48,40 @@ VALUES = [
     "!!str 12",
     "\tx",
 ]
-KEYS = ["id", "name", "class", "parent", "users", "id"]  # "id" twice: sometimes a duplicate key
+KEYS = ["id", "name", "class", "parent", "users"]
+
+
+def _now_and_then(draw: st.DrawFn, usual: list[str], rare: list[str]) -> str:
+    return draw(st.sampled_from(rare if draw(st.integers(0, 39)) == 0 else usual))
 
 
 @st.composite
 def inventory_texts(draw: st.DrawFn) -> list[str]:
     files = []
     for _ in range(draw(st.integers(1, 3))):
-        parts = []
-        if draw(st.booleans()):
-            parts.append("# a comment before the sections\n\n")
-        for section in draw(st.lists(st.sampled_from(["sites", "vpns", "network", "demands", "bogus"]), max_size=3)):
+        parts = [_now_and_then(draw, ["", "# a comment before the sections\n\n"], ["  stray: 1\n", "- x\n"])]
+        sections = draw(st.lists(st.sampled_from(["sites", "vpns", "demands"]), min_size=1, max_size=3, unique=True))
+        if not files and draw(st.booleans()):
+            sections.insert(draw(st.integers(0, len(sections))), "network")
+        if draw(st.integers(0, 39)) == 0:
+            sections.append(draw(st.sampled_from(["bogus", "sites", "network"])))  # unknown, or written twice
+        for section in sections:
             if section == "network":
-                parts.append(f"network:\n  id: n1\n  name: {draw(st.sampled_from(VALUES))}\n")
+                parts.append(f"network:\n  id: n1\n  name: {_now_and_then(draw, PLAIN, TRICKY)}\n")
                 continue
             indent = draw(st.sampled_from(["", "  "]))
             parts.append(f"{section}:\n")
             for _ in range(draw(st.integers(0, 4))):
-                keys = draw(st.lists(st.sampled_from(KEYS), min_size=1, max_size=4))
-                lines = [f"{indent}- {keys[0]}: {draw(st.sampled_from(VALUES))}\n"]
-                lines += [f"{indent}  {key}: {draw(st.sampled_from(VALUES))}\n" for key in keys[1:]]
+                keys = draw(st.lists(st.sampled_from(KEYS), min_size=1, max_size=4, unique=True))
+                if draw(st.integers(0, 39)) == 0:
+                    keys.append(keys[0])  # a duplicate key
+                lines = [f"{indent}- {keys[0]}: {_now_and_then(draw, PLAIN, TRICKY)}\n"]
+                lines += [f"{indent}  {key}: {_now_and_then(draw, PLAIN, TRICKY)}\n" for key in keys[1:]]
                 if draw(st.booleans()):
                     lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(["\n", "# note\n", "  # x\n"])))
                 parts.append("".join(lines))
-        files.append("".join(parts))
+        text = "".join(parts)
+        files.append(text.replace("\n", "\r\n") if draw(st.booleans()) else text)
     return files
 
 
@@ -85,7 +98,7 @@ def _legacy_positions(folder: Path) -> list[tuple[str | int, ...]]:
     return list(load_inventory(folder).source_map.positions)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(inventory_texts())
 def test_reading_by_pieces_gives_what_reading_whole_gives(texts: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:

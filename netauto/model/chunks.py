@@ -21,9 +21,10 @@ from dataclasses import dataclass
 
 # Characters whose YAML meaning may reach across entries (anchors &, aliases *, tags !, directives
 # %): a file holding any is read whole. Quoted values holding them fall back too (rare in inventories).
-_REACHING = re.compile(r"[&*!%]|^(---|\.\.\.)", re.MULTILINE)
-_TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):[ \t]*(#.*)?$")
-_ITEM = re.compile(r"( *)-( |$)")
+_REACHING = re.compile(r"[&*!%\t]|^(---|\.\.\.)", re.MULTILINE)
+_HEADER = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*):[ ]*(#[^\n]*)?\r?$", re.MULTILINE)
+_AT_MARGIN = re.compile(r"^[^\s#-]", re.MULTILINE)  # what may start a line at column 0: a header only
+_FIRST_CONTENT = re.compile(r"^( *)([^\s#])", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -38,63 +39,50 @@ def split_chunks(text: str) -> list[Chunk] | None:
     """The file's pieces in order, or None when this file must be read whole."""
     if _REACHING.search(text):
         return None
-    lines = text.splitlines(keepends=True)
+    headers = list(_HEADER.finditer(text))
+    if [m.start() for m in _AT_MARGIN.finditer(text)] != [h.start() for h in headers]:
+        return None  # an inline value, a complex key, or text the cut does not know: read whole
+    if len({h.group(1) for h in headers}) != len(headers):
+        return None  # a repeated key: read whole, which reports it
+    if not headers or not _only_comments(text[: headers[0].start()]):
+        return None
     chunks: list[Chunk] = []
-    seen: set[str] = set()
-    index = 0
-    while index < len(lines) and _ignorable(lines[index]):
-        index += 1
-    while index < len(lines):
-        header = _TOP_KEY.match(lines[index].rstrip("\r\n"))
-        if header is None:
-            return None  # an inline value, a complex key, or text the cut does not know: read whole
-        section, start = header.group(1), index
-        if section in seen:
-            return None  # a repeated key: read whole, which reports it
-        seen.add(section)
-        index += 1
-        body_start = index
-        while index < len(lines) and (_ignorable(lines[index]) or lines[index][0] == " " or _is_item(lines[index], 0)):
-            index += 1
-        body = lines[body_start:index]
-        items = _items(section, body, body_start)
+    line = text.count("\n", 0, headers[0].start())
+    for n, header in enumerate(headers):
+        end = headers[n + 1].start() if n + 1 < len(headers) else len(text)
+        body_start = min(header.end() + 1, end)
+        items = _items(header.group(1), text, body_start, end, line + 1)
         if items is None:
-            chunks.append(Chunk(section, False, start, "".join(lines[start:index])))
+            chunks.append(Chunk(header.group(1), False, line, text[header.start() : end]))
         elif items:
             chunks.extend(items)
         else:
             return None  # an empty or odd list section: read whole
+        line += text.count("\n", header.start(), end)
     return chunks
 
 
-def _items(section: str, body: list[str], first_line: int) -> list[Chunk] | None:
-    """The entries of a block sequence, each with the lines up to the next entry; None when the
-    section's body is not a block sequence (a mapping, say)."""
-    content = [i for i, line in enumerate(body) if not _ignorable(line)]
-    if not content:
+def _items(section: str, text: str, start: int, end: int, first_line: int) -> list[Chunk] | None:
+    """The entries of a block sequence in text[start:end], each with the lines up to the next entry;
+    None when the section's body is not a block sequence (a mapping, say); [] when it is one the cut
+    does not understand."""
+    first = _FIRST_CONTENT.search(text, start, end)
+    if first is None or text[first.start(2) : first.start(2) + 2] not in ("- ", "-\n", "-\r"):
         return None
-    opening = _ITEM.match(body[content[0]])
-    if opening is None:
-        return None
-    indent = len(opening.group(1))
-    starts = [i for i in content if _is_item(body[i], indent)]
-    if starts[0] != content[0]:
-        return None
-    for i in content:
-        if len(body[i]) - len(body[i].lstrip(" ")) < indent:
-            return []  # less indented than its entries: not a sequence the cut understands
-    starts.append(len(body))
-    return [
-        Chunk(section, True, first_line + starts[n], "".join(body[starts[n] : starts[n + 1]]))
-        for n in range(len(starts) - 1)
-    ]
+    indent = len(first.group(1))
+    if indent and re.compile(rf"^ {{0,{indent - 1}}}[^\s#]", re.MULTILINE).search(text, start, end):
+        return []  # a line less indented than the entries
+    starts = [m.start() for m in re.compile(rf"^ {{{indent}}}-( |\r?$)", re.MULTILINE).finditer(text, start, end)]
+    if not starts or starts[0] != first.start():
+        return []
+    starts.append(end)
+    chunks = []
+    line = first_line + text.count("\n", start, starts[0])
+    for a, b in zip(starts, starts[1:], strict=False):
+        chunks.append(Chunk(section, True, line, text[a:b]))
+        line += text.count("\n", a, b)
+    return chunks
 
 
-def _is_item(line: str, indent: int) -> bool:
-    found = _ITEM.match(line)
-    return found is not None and len(found.group(1)) == indent
-
-
-def _ignorable(line: str) -> bool:
-    stripped = line.strip()
-    return not stripped or stripped.startswith("#")
+def _only_comments(text: str) -> bool:
+    return all(not row.strip() or row.strip().startswith("#") for row in text.splitlines())

@@ -60,6 +60,7 @@ def allocate_region(
     _retire(lock, new_lock, result, present)
     for kind in KINDS:
         new_lock.active[kind] = {key: entry for key, entry in lock.active[kind].items() if key in present[kind]}
+    new_lock.as_read = lock.as_read  # the entries kept are the very ones read: written again as they were
     devices = {name: spec for name, spec in expansion.devices.items() if spec.site in sites}
     region = Expansion(
         devices=devices,

@@ -35,6 +35,9 @@ class Lock:
     path: Path
     active: dict[str, dict[str, Entry]] = field(default_factory=lambda: {k: {} for k in KINDS})
     retired: dict[str, dict[str, Entry]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    # each entry as read from the file (entry object, its text there): `dump` writes an entry that is
+    # still that very object as it was read, without encoding it again (a region plan keeps 10,000s)
+    as_read: dict[int, tuple[Entry, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def link_far_end(self, link_id: str) -> str | None:
         entry = self.active["links"].get(link_id) or self.retired["links"].get(link_id)
@@ -47,10 +50,10 @@ class Lock:
     def dump(self) -> str:
         lines = [HEADER, f"version: {LOCK_VERSION}\n"]
         for kind in KINDS:
-            lines.append(_section(kind, self.active[kind], indent=""))
+            lines.append(_section(kind, self.active[kind], "", self.as_read))
         lines.append("retired:\n")
         for kind in KINDS:
-            lines.append(_section(kind, self.retired[kind], indent="  "))
+            lines.append(_section(kind, self.retired[kind], "  ", self.as_read))
         return "".join(lines)
 
 
@@ -66,6 +69,7 @@ def read_lock(inventory: Path) -> Lock:
     try:
         text = path.read_text(encoding="utf-8")
         data = _parse_own_format(text)
+        lines = data.pop("_lines") if data is not None else {}
         if data is None:
             data = read_bounded_yaml(path, "nothing was planned or written")
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -75,7 +79,23 @@ def read_lock(inventory: Path) -> Lock:
     for kind in KINDS:
         lock.active[kind] = _entries(path, kind, data.get(kind))
         lock.retired[kind] = _entries(path, f"retired.{kind}", (data.get("retired") or {}).get(kind))
+    lock.as_read = _as_read(lines, lock)
     return lock
+
+
+def _as_read(lines: dict[tuple[bool, str], list[str]], lock: Lock) -> dict[int, tuple[Entry, str]]:
+    """Entry -> its text in the file, for the sections read in the lock's own format (their lines are
+    in the order of the parsed keys)."""
+    found: dict[int, tuple[Entry, str]] = {}
+    for (retired, kind), members in lines.items():
+        entries = (lock.retired if retired else lock.active)[kind]
+        if len(members) != len(entries):
+            continue
+        for (key, entry), line in zip(entries.items(), members, strict=True):
+            prefix = _ENCODER.encode(key) + ": "
+            if line.startswith(prefix):
+                found[id(entry)] = (entry, line[len(prefix) :])
+    return found
 
 
 def lock_is_current(lock: Lock, text: str | None = None) -> bool:
@@ -116,6 +136,7 @@ def _parse_own_format(text: str) -> dict[str, Any] | None:
             target[name] = json.loads("{" + ",".join(lines) + "}")
     except (ValueError, RecursionError):  # nested past what json reads: the YAML reader's bounds say so
         return None
+    data["_lines"] = {(target is not data, name): lines for target, name, lines in sections}
     return data
 
 
@@ -136,11 +157,16 @@ def _entries(path: Path, where: str, value: Any) -> dict[str, Entry]:
     return {str(k): v for k, v in value.items()}
 
 
-def _section(kind: str, entries: dict[str, Entry], indent: str) -> str:
+def _section(kind: str, entries: dict[str, Entry], indent: str, as_read: dict[int, tuple[Entry, str]]) -> str:
     if not entries:
         return f"{indent}{kind}: {{}}\n"
-    body = "".join(f"{indent}  {_ENCODER.encode(key)}: {_flow(entries[key])}\n" for key in sorted(entries))
+    body = "".join(f"{indent}  {_ENCODER.encode(key)}: {_text(entries[key], as_read)}\n" for key in sorted(entries))
     return f"{indent}{kind}:\n{body}"
+
+
+def _text(entry: Entry, as_read: dict[int, tuple[Entry, str]]) -> str:
+    read = as_read.get(id(entry))
+    return read[1] if read is not None and read[0] is entry else _flow(entry)
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # built once: json.dumps(**kw) builds one per call

@@ -263,8 +263,8 @@ def _state(path: Path) -> dict[str, str]:
 
 
 def _remove_stale(output: Path, current: set[str], state: dict[str, Any], report: RenderReport) -> None:
-    for path in sorted(output.glob("*.cfg")):
-        if path.stem not in current:
-            path.unlink()
-            state.pop(path.stem, None)
-            report.removed.append(path.stem)
+    for name in sorted(n[: -len(".cfg")] for n in os.listdir(output) if n.endswith(".cfg")):
+        if name not in current:
+            (output / f"{name}.cfg").unlink()
+            state.pop(name, None)
+            report.removed.append(name)
