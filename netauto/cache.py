@@ -34,6 +34,19 @@ def cache_folder() -> Path | None:
     return Path(base) / "netauto"
 
 
+def private_folder(name: str) -> Path | None:
+    """A folder of the cache that only this user can write (None when the cache is off or it is not)."""
+    folder = cache_folder()
+    if folder is None:
+        return None
+    path = folder / name
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path if _private(path) and _private(folder) else None
+    except OSError:
+        return None
+
+
 class Memo:
     """Content-keyed values for one inventory and one purpose (`name`)."""
 
@@ -57,11 +70,7 @@ class Memo:
 
     @staticmethod
     def key(*parts: str) -> bytes:
-        digest = hashlib.blake2b(digest_size=16)
-        for part in parts:
-            digest.update(part.encode())
-            digest.update(b"\0")
-        return digest.digest()
+        return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).digest()
 
     def get(self, key: bytes) -> Any | None:
         value = self.entries.get(key)

@@ -35,9 +35,9 @@ class Lock:
     path: Path
     active: dict[str, dict[str, Entry]] = field(default_factory=lambda: {k: {} for k in KINDS})
     retired: dict[str, dict[str, Entry]] = field(default_factory=lambda: {k: {} for k in KINDS})
-    # each entry as read from the file (entry object, its text there): `dump` writes an entry that is
-    # still that very object as it was read, without encoding it again (a region plan keeps 10,000s)
-    as_read: dict[int, tuple[Entry, str]] = field(default_factory=dict, repr=False, compare=False)
+    # the entries as read from the file: `dump` writes an entry that is still that very object as it
+    # was read, without encoding it again (a region plan keeps 10,000s of them)
+    as_read: AsRead | None = field(default=None, repr=False, compare=False)
 
     def link_far_end(self, link_id: str) -> str | None:
         entry = self.active["links"].get(link_id) or self.retired["links"].get(link_id)
@@ -48,13 +48,37 @@ class Lock:
         return self.active[kind].get(key) or self.retired[kind].get(key)
 
     def dump(self) -> str:
+        as_read = self.as_read.texts() if self.as_read is not None else {}
         lines = [HEADER, f"version: {LOCK_VERSION}\n"]
         for kind in KINDS:
-            lines.append(_section(kind, self.active[kind], "", self.as_read))
+            lines.append(_section(kind, self.active[kind], "", as_read))
         lines.append("retired:\n")
         for kind in KINDS:
-            lines.append(_section(kind, self.retired[kind], "  ", self.as_read))
+            lines.append(_section(kind, self.retired[kind], "  ", as_read))
         return "".join(lines)
+
+
+class AsRead:
+    """Each entry of a lock read in its own format -> its text in the file, worked out when a dump
+    first asks (a section's member lines are in the order of its parsed keys)."""
+
+    def __init__(self, lines: dict[tuple[bool, str], list[str]], lock: Lock) -> None:
+        self.lines = lines
+        self.sections = {(False, k): lock.active[k] for k in KINDS} | {(True, k): lock.retired[k] for k in KINDS}
+        self.found: dict[int, tuple[Entry, str]] | None = None
+
+    def texts(self) -> dict[int, tuple[Entry, str]]:
+        if self.found is None:
+            self.found = {}
+            for where, members in self.lines.items():
+                entries = self.sections[where]
+                if len(members) != len(entries):
+                    continue
+                for (key, entry), line in zip(entries.items(), members, strict=True):
+                    prefix = f'"{key}": '
+                    if line.startswith(prefix) and '"' not in key and "\\" not in key:
+                        self.found[id(entry)] = (entry, line[len(prefix) :])
+        return self.found
 
 
 def lock_path(inventory: Path) -> Path:
@@ -79,23 +103,8 @@ def read_lock(inventory: Path) -> Lock:
     for kind in KINDS:
         lock.active[kind] = _entries(path, kind, data.get(kind))
         lock.retired[kind] = _entries(path, f"retired.{kind}", (data.get("retired") or {}).get(kind))
-    lock.as_read = _as_read(lines, lock)
+    lock.as_read = AsRead(lines, lock)
     return lock
-
-
-def _as_read(lines: dict[tuple[bool, str], list[str]], lock: Lock) -> dict[int, tuple[Entry, str]]:
-    """Entry -> its text in the file, for the sections read in the lock's own format (their lines are
-    in the order of the parsed keys)."""
-    found: dict[int, tuple[Entry, str]] = {}
-    for (retired, kind), members in lines.items():
-        entries = (lock.retired if retired else lock.active)[kind]
-        if len(members) != len(entries):
-            continue
-        for (key, entry), line in zip(entries.items(), members, strict=True):
-            prefix = _ENCODER.encode(key) + ": "
-            if line.startswith(prefix):
-                found[id(entry)] = (entry, line[len(prefix) :])
-    return found
 
 
 def lock_is_current(lock: Lock, text: str | None = None) -> bool:

@@ -71,7 +71,7 @@ def snapshot_of(raw: RawInventory, lock_file: Path) -> Snapshot | None:
         entries[site["id"]] = (key, str(site.get("class")))
     others = Memo.key(*(f"{section}:{key.hex()}" for section, key in raw.pieces if section != "sites"))
     lock = file_digest(lock_file)
-    ident = Memo.key(others.hex(), lock.hex(), *(key.hex() for key in site_keys))
+    ident = hashlib.blake2b(others + lock + b"".join(site_keys), digest_size=16).digest()
     return Snapshot(ident, entries, others, lock)
 
 

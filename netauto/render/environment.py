@@ -11,8 +11,16 @@ from ipaddress import IPv4Network, ip_interface, ip_network
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    UndefinedError,
+)
 
+from netauto.cache import private_folder
 from netauto.errors import NetautoError
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -99,6 +107,7 @@ FILTERS: dict[str, Any] = {
 def environment(root: Path = TEMPLATES) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(root)),
+        bytecode_cache=compiled_templates(),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -107,6 +116,13 @@ def environment(root: Path = TEMPLATES) -> Environment:
     )
     env.filters.update(FILTERS)
     return env
+
+
+def compiled_templates() -> FileSystemBytecodeCache | None:
+    """Compiled templates kept between runs in netauto's private cache folder (netauto/cache.py), so a
+    render of two devices does not compile every template again; keyed by each template's source."""
+    folder = private_folder("templates")
+    return FileSystemBytecodeCache(str(folder)) if folder is not None else None
 
 
 def template_name(platform: str, feature: str) -> str:
