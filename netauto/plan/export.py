@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
-from netauto.plan.model import Plan, PlannedLink
+from netauto.plan.model import Plan, PlannedAttachment, PlannedLink
 
 PLAN_SCHEMA = "netauto.plan/v1"
 
@@ -107,23 +107,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             }
             for d in plan.dedicated_networks
         ],
-        "attachments": [
-            {
-                "id": a.id,
-                "vpn": a.vpn,
-                "vlan": a.vlan,
-                "primary": a.primary,
-                "ce": a.ce.device,
-                "ce_interface": a.ce.interface,
-                "ce_v4": a.ce.address_v4,
-                "ce_v6": a.ce.address_v6,
-                "pe": a.pe.device,
-                "pe_interface": a.pe.interface,
-                "pe_v4": a.pe.address_v4,
-                "pe_v6": a.pe.address_v6,
-            }
-            for a in plan.attachments
-        ],
+        "attachments": [_attachment(a) for a in plan.attachments],
         "borders": [
             {
                 "id": b.id,
@@ -176,6 +160,24 @@ def _link(link: PlannedLink) -> dict[str, Any]:
         "srlg": link.srlg,
         "p2p_v4": str(link.p2p_v4),
         "p2p_v6": str(link.p2p_v6),
+    }
+
+
+def _attachment(a: PlannedAttachment) -> dict[str, Any]:
+    ce, pe = a.ce, a.pe  # each end's addresses written once (19,000 attachments at 10,000 devices)
+    return {
+        "id": a.id,
+        "vpn": a.vpn,
+        "vlan": a.vlan,
+        "primary": a.primary,
+        "ce": ce.device,
+        "ce_interface": ce.interface,
+        "ce_v4": ce.address_v4,
+        "ce_v6": ce.address_v6,
+        "pe": pe.device,
+        "pe_interface": pe.interface,
+        "pe_v4": pe.address_v4,
+        "pe_v6": pe.address_v6,
     }
 
 
