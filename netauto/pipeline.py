@@ -5,7 +5,9 @@ Each stage collects every problem it finds; the pipeline stops at the first stag
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,22 @@ class PlanResult:
 STAGES = ("loading", "parsing", "checking", "expanding", "allocating")
 
 
+@contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """Planning and rendering make a million small objects and no reference cycles, and Python's cyclic
+    collector would walk them all again every few thousand allocations: 0.5 s of a 1.3 s plan of 10,042
+    devices (measured). Inside, it is off; what was made is then frozen (left out of later collections:
+    a command keeps its plan to its end), and the collector is on again as before."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def build_plan(
     path: Path,
     on_stage: Callable[[str], None] = lambda stage: None,
@@ -53,6 +71,16 @@ def build_plan(
     that a folder of configs was rendered from; then only the region the change since reaches may
     be planned (netauto/plan/region.py), for rendering into that folder.
     """
+    with without_cycle_collection():
+        return _build_plan(path, on_stage, variant, before)
+
+
+def _build_plan(
+    path: Path,
+    on_stage: Callable[[str], None],
+    variant: Callable[[Inventory], Inventory] | None,
+    before: Snapshot | None,
+) -> PlanResult:
     on_stage("loading")
     raw: RawInventory = load_inventory(path, Memo.open(inventory_folder(path), "pieces"))
     on_stage("parsing")

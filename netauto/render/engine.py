@@ -7,7 +7,6 @@ a device whose hash is unchanged and whose file exists is not rendered again.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import multiprocessing
@@ -25,7 +24,7 @@ from netauto import __version__
 from netauto.errors import NetautoError
 from netauto.files import flush_all, write_atomic, write_private
 from netauto.nornir_plugin import NetautoInventory, quiet_nornir
-from netauto.pipeline import PlanResult
+from netauto.pipeline import PlanResult, without_cycle_collection
 from netauto.platforms import get_platform
 from netauto.render.context import Context, build_contexts
 from netauto.render.environment import TEMPLATES, environment, render_feature, template_name
@@ -172,15 +171,16 @@ def render_all(
     _JOB = _Job(result, secrets, output, root, state)
     count = workers or (min(os.cpu_count() or 1, 8) if len(names) >= PARALLEL_FROM else 1)
     chunks = [names[i::count] for i in range(count)]
-    gc.freeze()  # forked workers then share the plan's pages instead of copying them on the collector's touch
+    # no cyclic collection: forked workers then share the plan's pages instead of copying them on the
+    # collector's touch, and building 10,000 contexts is not slowed by it walking them again and again
     try:
-        if count == 1:
-            outcomes = [_render_share(names)]
-        else:
-            with multiprocessing.get_context("fork").Pool(count) as pool:
-                outcomes = pool.map(_render_share, chunks)
+        with without_cycle_collection():
+            if count == 1:
+                outcomes = [_render_share(names)]
+            else:
+                with multiprocessing.get_context("fork").Pool(count) as pool:
+                    outcomes = pool.map(_render_share, chunks)
     finally:
-        gc.unfreeze()
         _JOB = None
     report = RenderReport(output=output)
     for outcome in outcomes:
