@@ -19,6 +19,7 @@ from jinja2 import (
     TemplateNotFound,
     UndefinedError,
 )
+from jinja2.bccache import Bucket
 
 from netauto.cache import private_folder
 from netauto.errors import NetautoError
@@ -118,11 +119,27 @@ def environment(root: Path = TEMPLATES) -> Environment:
     return env
 
 
-def compiled_templates() -> FileSystemBytecodeCache | None:
+class _CompiledTemplates(FileSystemBytecodeCache):
     """Compiled templates kept between runs in netauto's private cache folder (netauto/cache.py), so a
-    render of two devices does not compile every template again; keyed by each template's source."""
+    render of two devices does not compile every template again; keyed by each template's source. A
+    folder that cannot be read or written (removed meanwhile, a full disk) only means compiling again."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def compiled_templates() -> FileSystemBytecodeCache | None:
     folder = private_folder("templates")
-    return FileSystemBytecodeCache(str(folder)) if folder is not None else None
+    return _CompiledTemplates(str(folder)) if folder is not None else None
 
 
 def template_name(platform: str, feature: str) -> str:
