@@ -257,6 +257,8 @@ def _reserve_pins(
     inv: Inventory, expansion: Expansion, lock: Lock, lo4: PoolAllocator, lo6: PoolAllocator, report: Reporter
 ) -> dict[tuple[str, str], int]:
     """Pinned loopbacks win over the lock; a pin that another device holds is an error."""
+    if not any(o.loopback_v4 or o.loopback_v6 for o in inv.devices):
+        return {}  # nothing pinned: no need to read who holds what
     holders: dict[tuple[str, int], str] = {}
     for kind_entries in (lock.active["devices"], lock.retired["devices"]):
         for name, entry in kind_entries.items():

@@ -65,9 +65,10 @@ class AsRead:
     def __init__(self, lines: dict[tuple[bool, str], list[str]], lock: Lock) -> None:
         self.lines = lines
         self.sections = {(False, k): lock.active[k] for k in KINDS} | {(True, k): lock.retired[k] for k in KINDS}
-        self.found: dict[int, tuple[Entry, str]] | None = None
+        self.found: dict[int, tuple[Entry, str, str]] | None = None
 
-    def texts(self) -> dict[int, tuple[Entry, str]]:
+    def texts(self) -> dict[int, tuple[Entry, str, str]]:
+        """id(entry) -> (entry, its key, its whole line)."""
         if self.found is None:
             self.found = {}
             for where, members in self.lines.items():
@@ -77,7 +78,7 @@ class AsRead:
                 for (key, entry), line in zip(entries.items(), members, strict=True):
                     prefix = f'"{key}": '
                     if line.startswith(prefix) and '"' not in key and "\\" not in key:
-                        self.found[id(entry)] = (entry, line[len(prefix) :])
+                        self.found[id(entry)] = (entry, key, line)
         return self.found
 
 
@@ -166,16 +167,18 @@ def _entries(path: Path, where: str, value: Any) -> dict[str, Entry]:
     return {str(k): v for k, v in value.items()}
 
 
-def _section(kind: str, entries: dict[str, Entry], indent: str, as_read: dict[int, tuple[Entry, str]]) -> str:
+def _section(kind: str, entries: dict[str, Entry], indent: str, as_read: dict[int, tuple[Entry, str, str]]) -> str:
     if not entries:
         return f"{indent}{kind}: {{}}\n"
-    body = "".join(f"{indent}  {_ENCODER.encode(key)}: {_text(entries[key], as_read)}\n" for key in sorted(entries))
+    body = "".join(f"{indent}  {_line(key, entries[key], as_read)}\n" for key in sorted(entries))
     return f"{indent}{kind}:\n{body}"
 
 
-def _text(entry: Entry, as_read: dict[int, tuple[Entry, str]]) -> str:
+def _line(key: str, entry: Entry, as_read: dict[int, tuple[Entry, str, str]]) -> str:
     read = as_read.get(id(entry))
-    return read[1] if read is not None and read[0] is entry else _flow(entry)
+    if read is not None and read[0] is entry and read[1] == key:
+        return read[2]
+    return f"{_ENCODER.encode(key)}: {_flow(entry)}"
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # built once: json.dumps(**kw) builds one per call

@@ -86,34 +86,44 @@ class PoolAllocator:
 
 
 def reserve_all(allocator: PoolAllocator, lock: Lock, kind: str, attribute: str, parse: Parse) -> None:
-    """Reserve every value the lock knows, active or retired, that lies in the pool (when needed)."""
+    """Reserve every value the lock knows, active or retired, that lies in the pool (when needed:
+    every entry of a 10,000-device lock is read, so this loop is kept tight)."""
 
     def reservation() -> None:
+        known = _parses(parse)
+        used, owns = allocator.used, allocator.owns
         for entries in (lock.active[kind], lock.retired[kind]):
             for entry in entries.values():
-                value = int_of(entry.get(attribute), parse)
-                if value is not None:
-                    allocator.reserve(value)
+                text = entry.get(attribute)
+                if text is None:
+                    continue
+                value = known.get(text)
+                if value is None:
+                    value = int_of(text, parse)
+                if value is not None and owns(value):
+                    used.add(value)
 
     allocator.defer(reservation)
 
 
 @cache
-def _parsed(text: str, parse: Parse) -> int | None:
-    try:
-        return parse(text)
-    except ValueError:
-        return None
+def _parses(parse: Parse) -> dict[Any, int | None]:
+    """The values `parse` has read this run, by their text (every locked value is read twice:
+    reserved, then kept)."""
+    return {}
 
 
 def int_of(text: Any, parse: Parse) -> int | None:
-    """The lock's value as an integer; None when absent or unreadable (then it is reallocated).
-
-    Every locked value is read twice (reserved, then kept), so parses are memoised.
-    """
+    """The lock's value as an integer; None when absent or unreadable (then it is reallocated)."""
     if text is None:
         return None
-    return _parsed(str(text), parse)
+    known = _parses(parse)
+    if text not in known:
+        try:
+            known[text] = parse(str(text))
+        except ValueError:
+            known[text] = None
+    return known[text]
 
 
 def sticky(
