@@ -118,7 +118,7 @@ def plan_and_lock(
         if result.changes.any() or not result.lock.path.exists():
             result.lock_written = write_lock(result.lock)
         if result.raw is not None:
-            result.snapshot = snapshot_of(result.raw, result.lock.path)
+            result.snapshot = snapshot_of(result.raw, result.lock.path)  # with the lock as now written
     return result
 
 

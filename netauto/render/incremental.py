@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,4 +112,5 @@ def _configs_match_state(output: Path) -> bool:
         state = json.loads((output / STATE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(state, dict) and {p.stem for p in output.glob("*.cfg")} == set(state)
+    configs = {name[: -len(".cfg")] for name in os.listdir(output) if name.endswith(".cfg")}
+    return isinstance(state, dict) and configs == set(state)
