@@ -30,7 +30,12 @@ def cache_folder() -> Path | None:
         return None
     if chosen:
         return Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home folder to be found: nothing is remembered
+            return None
     return Path(base) / "netauto"
 
 
@@ -90,15 +95,16 @@ class Memo:
             self.used = self.entries
         if self.path is None or (not self.added and self.used.keys() == self.entries.keys()):
             return
+        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")  # two runs may save at once
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             data = pickle.dumps((FORMAT, __version__, self.used), protocol=pickle.HIGHEST_PROTOCOL)
-            partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")  # two runs may save at once
             descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "wb") as out:
                 out.write(data)
             os.replace(partial, self.path)  # whole or not at all; a lost memo only costs time
         except OSError:
+            partial.unlink(missing_ok=True)
             return
         self.entries = dict(self.used)
 
