@@ -15,6 +15,7 @@ import hashlib
 import os
 import pickle
 import stat
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,8 @@ class Memo:
                 out.write(data)
             os.replace(partial, self.path)  # whole or not at all; a lost memo only costs time
         except OSError:
-            partial.unlink(missing_ok=True)
+            with suppress(OSError):
+                partial.unlink(missing_ok=True)
             return
         self.entries = dict(self.used)
 
