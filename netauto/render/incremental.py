@@ -1,10 +1,10 @@
 """Rendering into a folder only what changed since that folder was last rendered.
 
 After every render that completes, netauto remembers (netauto/cache.py) what the folder stands for:
-the snapshot of the plan's inputs (netauto/plan/region.py), the templates, the secrets, and the
-digest of the folder's render state. The next render into the same folder, while the folder is as
+the snapshot of the plan's inputs (netauto/plan/region.py), the templates (with netauto's own code),
+the secrets, and the digest of the folder's render state. The next render into the same folder, while the folder is as
 it was left, hands that snapshot to the planner, which may then plan only the region the change
-reaches; configs outside it are known to be unchanged and are not even looked at. Templates or
+reaches; configs outside it are known to be unchanged and are not even looked at. Templates, code or
 secrets changed since, or a folder touched since, mean a full plan and a full render, as always.
 """
 
@@ -26,6 +26,7 @@ from netauto.render.engine import STATE_FILE, RenderReport, render_all
 from netauto.render.environment import TEMPLATES
 from netauto.secrets import Secrets
 
+CODE = Path(__file__).resolve().parent.parent  # the netauto package
 SNAPSHOTS = "snapshots"
 RENDERS = "renders"
 
@@ -72,9 +73,12 @@ def render_and_remember(
 
 
 def templates_digest(root: Path) -> bytes:
+    """The templates, and netauto's own code and platform files: a config outside a region is known
+    unchanged only while what renders it is unchanged too (a developer's edit included)."""
     digest = hashlib.blake2b(digest_size=16)
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for folder in (root, CODE):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".pyc"):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.digest()
 
 
