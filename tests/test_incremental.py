@@ -3,6 +3,7 @@ gives exactly what reading it whole gives (data, positions, errors), and a memo 
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import re
@@ -225,6 +226,9 @@ def _edit(kind: str, pick: int, inventory: Path) -> bool:
     return True
 
 
+RENDERED: list[str] = []  # what the last _render rendered
+
+
 def _render(inventory: Path, output: Path, cache: str) -> bool:
     """`netauto render` in this process, with `cache` as NETAUTO_CACHE; True when a region was planned."""
     before = os.environ.get("NETAUTO_CACHE")
@@ -232,10 +236,11 @@ def _render(inventory: Path, output: Path, cache: str) -> bool:
     try:
         result, record = plan_for_render(inventory, output, lambda stage: None)
         secrets = load_secrets(SECRETS, inventory)
-        result, _ = render_and_remember(inventory, output, result, record, secrets)
+        result, report = render_and_remember(inventory, output, result, record, secrets)
     finally:
         if before is not None:
             os.environ["NETAUTO_CACHE"] = before
+    RENDERED[:] = report.rendered
     return result.region is not None
 
 
@@ -270,3 +275,25 @@ def test_rendering_only_what_a_change_reaches_gives_the_full_render_byte_for_byt
             assert regional == villages_only  # the region plan serves every village edit, and nothing else
             assert _folder(work / "a-out") == _folder(work / f"b-out-{step}")
             assert (incremental / "netauto.lock").read_bytes() == (full / "netauto.lock").read_bytes()
+
+
+def test_a_village_added_to_a_synthetic_network_renders_two_configs_as_a_full_render_would(tmp_path: Path) -> None:
+    """The synthetic inventory's block-style YAML (one key per line): a village added renders its CE
+    and its town's PE only, and the folder ends as a full render from the same lock leaves it."""
+    from netauto.example.synth import SynthSize, write_synthetic_inventory
+
+    inventory, full = tmp_path / "synth", tmp_path / "synth-full"
+    write_synthetic_inventory(inventory, SynthSize(towns=8, villages_per_town=10, bureaus=4))
+    cache = str(tmp_path / "cache")
+    assert not _render(inventory, tmp_path / "out", cache)
+    shutil.copytree(inventory, full)
+    for folder in (inventory, full):
+        with (folder / "sites-villages.yaml").open("a", encoding="utf-8") as villages:
+            villages.write("- id: village-0003-099\n  class: village\n  parent: town-0003\n  users: 30\n")
+    assert _render(inventory, tmp_path / "out", cache)
+    assert RENDERED == ["town-0003-pe1", "village-0003-099-ce1"]
+    assert not _render(full, tmp_path / "full-out", "off")
+    assert _folder(tmp_path / "out") == _folder(tmp_path / "full-out")
+    assert (inventory / "netauto.lock").read_bytes() == (full / "netauto.lock").read_bytes()
+    state = json.loads((tmp_path / "out" / ".netauto-render.json").read_text(encoding="utf-8"))
+    assert "village-0003-099-ce1" in state and len(state) == 2 * 2 + 8 + 4 + 81 + 2  # core, towns, CEs, cloud
