@@ -20,10 +20,12 @@ from netauto.model.parse import parse_inventory
 from netauto.model.schema import Inventory
 from netauto.plan.allocate import allocate, allocate_region
 from netauto.plan.expand import check_borders, expand
+from netauto.plan.held import MEMO as HELD
+from netauto.plan.held import held_after
 from netauto.plan.lock import Lock, read_lock, write_lock
 from netauto.plan.model import Plan
 from netauto.plan.pools import AllocationReport
-from netauto.plan.region import Region, Snapshot, find_region, snapshot_of
+from netauto.plan.region import Region, Snapshot, file_digest, find_region, snapshot_of
 
 
 @dataclass
@@ -37,6 +39,7 @@ class PlanResult:
     raw: RawInventory | None = None
     snapshot: Snapshot | None = None  # the inputs of this plan, for the next one to compare (plan/region.py)
     region: Region | None = None  # set when only a region was planned: the plan holds only its sites
+    lock_before: Lock | None = None  # the lock as the plan read it
 
 
 STAGES = ("loading", "parsing", "checking", "expanding", "allocating")
@@ -63,16 +66,18 @@ def build_plan(
     on_stage: Callable[[str], None] = lambda stage: None,
     variant: Callable[[Inventory], Inventory] | None = None,
     before: Snapshot | None = None,
+    rendering: bool = False,
 ) -> PlanResult:
     """Validate the inventory and plan it in memory; nothing is written.
 
     `variant` rewrites the validated inventory first (the lab's all-FRR variant); the lock is still
     the inventory's own, so the variant keeps the real addresses. `before`: the inputs of the plan
     that a folder of configs was rendered from; then only the region the change since reaches may
-    be planned (netauto/plan/region.py), for rendering into that folder.
+    be planned (netauto/plan/region.py), for rendering into that folder. `rendering`: what the lock
+    holds may be taken from an earlier render's memo (netauto/plan/held.py).
     """
     with without_cycle_collection():
-        return _build_plan(path, on_stage, variant, before)
+        return _build_plan(path, on_stage, variant, before, rendering)
 
 
 def _build_plan(
@@ -80,6 +85,7 @@ def _build_plan(
     on_stage: Callable[[str], None],
     variant: Callable[[Inventory], Inventory] | None,
     before: Snapshot | None,
+    rendering: bool,
 ) -> PlanResult:
     on_stage("loading")
     raw: RawInventory = load_inventory(path, Memo.open(inventory_folder(path), "pieces"))
@@ -94,6 +100,8 @@ def _build_plan(
     collector.raise_if_errors()
     on_stage("expanding")
     lock = read_lock(path)
+    if rendering:
+        lock.held = dict(Memo.open(inventory_folder(path), HELD).get(file_digest(lock.path)) or {})
     expansion = expand(inventory, lock, report)
     check_borders(inventory, expansion, report)
     collector.raise_if_errors()
@@ -105,20 +113,30 @@ def _build_plan(
     else:
         plan, new_lock, changes = allocate(inventory, expansion, lock, report)
     collector.raise_if_errors()
-    return PlanResult(inventory, plan, new_lock, changes, collector.warnings, raw=raw, region=region)
+    return PlanResult(inventory, plan, new_lock, changes, collector.warnings, raw=raw, region=region, lock_before=lock)
 
 
 def plan_and_lock(
-    path: Path, on_stage: Callable[[str], None] = lambda stage: None, before: Snapshot | None = None
+    path: Path,
+    on_stage: Callable[[str], None] = lambda stage: None,
+    before: Snapshot | None = None,
+    rendering: bool = False,
 ) -> PlanResult:
     """Plan, then record the allocations in the lock file beside the inventory, holding the inventory
-    (netauto/files.py `holding`) so no other netauto plans between the read and the write."""
+    (netauto/files.py `holding`) so no other netauto plans between the read and the write. For a
+    render, what the written lock holds is remembered for the next one (netauto/plan/held.py)."""
     with holding(inventory_folder(path), "planning"):
-        result = build_plan(path, on_stage, before=before)
+        result = build_plan(path, on_stage, before=before, rendering=rendering)
         if result.changes.any() or not result.lock.path.exists():
             result.lock_written = write_lock(result.lock)
         if result.raw is not None:
             result.snapshot = snapshot_of(result.raw, result.lock.path)  # with the lock as now written
+        if rendering and result.lock_before is not None:
+            with without_cycle_collection():
+                held = held_after(result.lock_before, result.lock, [v.id for v in result.inventory.vpns])
+            memo = Memo.open(inventory_folder(path), HELD)
+            memo.put(file_digest(result.lock.path), held)
+            memo.save()
     return result
 
 

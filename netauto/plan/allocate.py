@@ -17,6 +17,7 @@ from netauto.model.checks import Reporter
 from netauto.model.schema import Inventory
 from netauto.plan.attach import attach_sites, border_key, vpn_members
 from netauto.plan.expand import DeviceSpec, Expansion, LinkSpec
+from netauto.plan.held import reserve_all
 from netauto.plan.lock import KINDS, Entry, Lock
 from netauto.plan.model import (
     Endpoint,
@@ -34,8 +35,8 @@ from netauto.plan.pools import (
     PoolAllocator,
     int_of,
     note,
+    record,
     report_exhausted,
-    reserve_all,
     sticky,
 )
 from netauto.platforms import get_platform
@@ -186,10 +187,10 @@ def _allocate_devices(
     nodes = PoolAllocator.in_range("node_id", 1, (1 << node_bits) - 1)
     ce_asns = PoolAllocator.in_range("ce_asn_range", *net.ce_asn_range)
     ebgp_classes = {sc.id for sc in inv.site_classes if sc.role == "ce" and sc.pe_ce_routing == "ebgp"}
-    reserve_all(lo4, lock, "devices", "loopback_v4", address_int)
-    reserve_all(lo6, lock, "devices", "loopback_v6", address_int)
-    reserve_all(nodes, lock, "devices", "node_id", int)
-    reserve_all(ce_asns, lock, "devices", "asn", int)
+    reserve_all(lo4, lock, "devices", "loopback_v4")
+    reserve_all(lo6, lock, "devices", "loopback_v6")
+    reserve_all(nodes, lock, "devices", "node_id")
+    reserve_all(ce_asns, lock, "devices", "asn")
     pins = _reserve_pins(inv, expansion, lock, lo4, lo6, report)
     blocks = {p.id: plane_block(srv6.locator_pool, srv6.block_len, p.flex_algo) for p in inv.planes} if srv6 else {}
     planned: dict[str, PlannedDevice] = {}
@@ -211,7 +212,7 @@ def _allocate_devices(
             entry["node_id"] = node
         if asn is not None:
             entry["asn"] = asn
-        new_lock.active["devices"][name] = entry
+        record(new_lock, "devices", name, entry, previous)
         note(result, "devices", name, previous, changed4 or changed6 or changed_node or changed_asn)
         loopback = IPv4Address(v4) if v4 is not None else None
         planned[name] = PlannedDevice(
@@ -296,8 +297,8 @@ def _allocate_links(
     pools = inv.network.pools
     p2p4 = PoolAllocator.in_pool("p2p_v4", pools.p2p_v4, 31)
     p2p6 = PoolAllocator.in_pool("p2p_v6", pools.p2p_v6, 127)
-    reserve_all(p2p4, lock, "links", "p2p_v4", address_int)
-    reserve_all(p2p6, lock, "links", "p2p_v6", address_int)
+    reserve_all(p2p4, lock, "links", "p2p_v4")
+    reserve_all(p2p6, lock, "links", "p2p_v6")
     ports = _PortBook(lock)
     classes = {lc.id: lc for lc in inv.link_classes}
     planned = []
@@ -312,7 +313,7 @@ def _allocate_links(
         b_if, changed_b = ports.interface(expansion.devices[link.b], link.id, "b", previous, link_class.capacity_gbps)
         if v4 is None or v6 is None:
             continue
-        new_lock.active["links"][link.id] = {
+        entry = {
             "a": link.a,
             "a_interface": a_if,
             "b": link.b,
@@ -320,6 +321,7 @@ def _allocate_links(
             "p2p_v4": f"{address_text(v4, 4)}/31",
             "p2p_v6": f"{address_text(v6, 6)}/127",
         }
+        record(new_lock, "links", link.id, entry, previous)
         moved = previous is not None and (previous.get("a"), previous.get("b")) != (link.a, link.b)
         note(result, "links", link.id, previous, changed4 or changed6 or changed_a or changed_b or moved)
         planned.append(_planned_link(link, link_class.capacity_gbps, link_class.metric, a_if, b_if, v4, v6))
@@ -408,7 +410,7 @@ def _allocate_vpns(
     net = inv.network
     low, high = net.vpn_id_range
     ids = PoolAllocator.in_range("vpn_id_range", low, high)
-    reserve_all(ids, lock, "vpns", "vpn_id", int)
+    reserve_all(ids, lock, "vpns", "vpn_id")
     for vpn in inv.vpns:
         if vpn.vpn_id is not None:
             ids.used.add(vpn.vpn_id)
@@ -420,7 +422,7 @@ def _allocate_vpns(
         vpn_id, changed = sticky(ids, previous, "vpn_id", int, vpn.vpn_id)
         if vpn_id is None:
             continue
-        new_lock.active["vpns"][vpn.id] = {"vpn_id": vpn_id}
+        record(new_lock, "vpns", vpn.id, {"vpn_id": vpn_id}, previous)
         note(result, "vpns", vpn.id, previous, changed)
         default_rt = f"{net.asn}:{vpn_id}"
         backup = backups.get(vpn.plane)

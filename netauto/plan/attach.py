@@ -14,6 +14,7 @@ from functools import cache
 from netauto.addressing import Prefix, address_int, address_text, prefix_span
 from netauto.model.checks import Reporter
 from netauto.model.schema import Inventory, Vpn
+from netauto.plan.held import lan_spans, reserve_all
 from netauto.plan.lock import Entry, Lock
 from netauto.plan.model import PlannedAttachment, PlannedBorder, PlannedDevice, PlannedLan, PlannedLink, PlannedVpn
 from netauto.plan.pools import (
@@ -21,8 +22,8 @@ from netauto.plan.pools import (
     PoolAllocator,
     PrefixAllocator,
     note,
+    record,
     report_exhausted,
-    reserve_all,
     sticky,
 )
 from netauto.platforms import InterfaceNaming, get_platform
@@ -115,7 +116,7 @@ def _allocate_lans(
                 entry["v4"] = f"{address_text(v4, 4)}/{length}"
             if v6 is not None:
                 entry["v6"] = f"{address_text(v6, 6)}/{V6_LAN_LEN}"
-            new_lock.active["lans"][key] = entry
+            record(new_lock, "lans", key, entry, previous[site_id])
             note(result, "lans", key, previous[site_id], changed4 or changed6)
             planned.append(_planned_lan(site_id, vpn.id, vpn_ids[vpn.id], first_device.get(site_id), v4, length, v6))
         if exhausted:
@@ -137,20 +138,15 @@ def _lan_space(inv: Inventory, vpn: Vpn, lock: Lock) -> tuple[PrefixAllocator, P
     for prefix in _owned_in_vpn(inv, vpn.id):
         spaces[prefix.version].reserve(int(prefix.network_address), int(prefix.broadcast_address))
 
-    def reserve_locked(version: int, attribute: str) -> Callable[[], None]:
+    def reserve_locked(version: int) -> Callable[[], None]:
         def reservation() -> None:
-            for entries in (lock.active["lans"], lock.retired["lans"]):
-                for key, entry in entries.items():
-                    if key.endswith(f"|{vpn.id}") and isinstance(entry.get(attribute), str):
-                        prefix = prefix_span(entry[attribute])
-                        if prefix is not None and prefix[0] == version:
-                            bits = 32 if version == 4 else 128
-                            spaces[version].reserve(prefix[1], prefix[1] + (1 << (bits - prefix[2])) - 1)
+            for first, last in lan_spans(lock, vpn.id, version):
+                spaces[version].reserve(first, last)
 
         return reservation
 
-    spaces[4].defer(reserve_locked(4, "v4"))
-    spaces[6].defer(reserve_locked(6, "v6"))
+    spaces[4].defer(reserve_locked(4))
+    spaces[6].defer(reserve_locked(6))
     return spaces[4], spaces[6]
 
 
@@ -215,8 +211,8 @@ def _allocate_attachments(
         return [], []
     p4 = PoolAllocator.in_pool("pe_ce_v4", pools.pe_ce_v4, 31)
     p6 = PoolAllocator.in_pool("pe_ce_v6", pools.pe_ce_v6, 127)
-    reserve_all(p4, lock, "attachments", "p2p_v4", address_int)
-    reserve_all(p6, lock, "attachments", "p2p_v6", address_int)
+    reserve_all(p4, lock, "attachments", "p2p_v4")
+    reserve_all(p6, lock, "attachments", "p2p_v6")
     uplinks: dict[str, list[PlannedLink]] = defaultdict(list)
     for link in links:
         if link.kind == "uplink":
@@ -310,10 +306,8 @@ def _sticky_pair(
     v6, changed6 = sticky(p6, previous, "p2p_v6", address_int)
     if v4 is None or v6 is None:
         return None
-    new_lock.active["attachments"][key] = {
-        "p2p_v4": f"{address_text(v4, 4)}/31",
-        "p2p_v6": f"{address_text(v6, 6)}/127",
-    }
+    entry = {"p2p_v4": f"{address_text(v4, 4)}/31", "p2p_v6": f"{address_text(v6, 6)}/127"}
+    record(new_lock, "attachments", key, entry, previous)
     note(result, "attachments", key, previous, changed4 or changed6)
     return v4, v6
 

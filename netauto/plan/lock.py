@@ -38,6 +38,8 @@ class Lock:
     # the entries as read from the file: `dump` writes an entry that is still that very object as it
     # was read, without encoding it again (a region plan keeps 10,000s of them)
     as_read: AsRead | None = field(default=None, repr=False, compare=False)
+    # what the lock holds, per pool and per VPN's LANs, once worked out (netauto/plan/held.py)
+    held: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def link_far_end(self, link_id: str) -> str | None:
         entry = self.active["links"].get(link_id) or self.retired["links"].get(link_id)

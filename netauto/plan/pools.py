@@ -85,27 +85,6 @@ class PoolAllocator:
         return None
 
 
-def reserve_all(allocator: PoolAllocator, lock: Lock, kind: str, attribute: str, parse: Parse) -> None:
-    """Reserve every value the lock knows, active or retired, that lies in the pool (when needed:
-    every entry of a 10,000-device lock is read, so this loop is kept tight)."""
-
-    def reservation() -> None:
-        known = _parses(parse)
-        used, owns = allocator.used, allocator.owns
-        for entries in (lock.active[kind], lock.retired[kind]):
-            for entry in entries.values():
-                text = entry.get(attribute)
-                if text is None:
-                    continue
-                value = known.get(text)
-                if value is None:
-                    value = int_of(text, parse)
-                if value is not None and owns(value):
-                    used.add(value)
-
-    allocator.defer(reservation)
-
-
 @cache
 def _parses(parse: Parse) -> dict[Any, int | None]:
     """The values `parse` has read this run, by their text (every locked value is read twice:
@@ -136,6 +115,12 @@ def sticky(
     if old is not None and allocator.owns(old):
         return old, False
     return allocator.take(), previous is not None
+
+
+def record(new_lock: Lock, kind: str, key: str, entry: Entry, previous: Entry | None) -> None:
+    """`entry` in the new lock: the old lock's own entry object when it is the same, so that what the
+    new lock holds follows from the old one's without reading it all again (netauto/plan/held.py)."""
+    new_lock.active[kind][key] = previous if previous == entry else entry
 
 
 def note(result: AllocationReport, kind: str, key: str, previous: Entry | None, changed: bool) -> None:

@@ -49,7 +49,7 @@ def plan_for_render(
     hold(inventory_folder(path), "planning")
     recorded = None if whole else _recorded(inventory_folder(path), output)
     before = recorded[0] if recorded else None
-    return plan_and_lock(path, on_stage, before=before), (recorded[1] if recorded else None)
+    return plan_and_lock(path, on_stage, before=before, rendering=True), (recorded[1] if recorded else None)
 
 
 def render_and_remember(
@@ -65,7 +65,7 @@ def render_and_remember(
     before the templates or secrets were known to have changed is made again, whole."""
     templates, secret = templates_digest(root), secrets_digest(secrets.values)
     if result.region is not None and (record is None or (record.templates, record.secrets) != (templates, secret)):
-        result = plan_and_lock(path)
+        result = plan_and_lock(path, rendering=True)
     report = render_all(result, secrets, output, only, root)
     if only is None and result.snapshot is not None:
         _remember(inventory_folder(path), output, result.snapshot, templates, secret)
