@@ -96,9 +96,7 @@ def _keyed(lock: Lock, kind: str) -> Iterable[tuple[str, Entry]]:
 
 
 def _values(entries: Iterable[Entry], attribute: str, parse: Parse) -> frozenset[int]:
-    found = {int_of(entry.get(attribute), parse) for entry in entries}
-    found.discard(None)
-    return frozenset(v for v in found if v is not None)
+    return frozenset(v for v in (int_of(entry.get(attribute), parse) for entry in entries) if v is not None)
 
 
 def _spans(entries: Iterable[tuple[str, Entry]], vpn: str, version: int) -> tuple[tuple[int, int], ...]:
