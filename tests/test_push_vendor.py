@@ -409,7 +409,7 @@ def test_no_secret_reaches_a_process_argument_an_error_or_an_artefact(
     ("misbehaviour", "said"),
     [
         ("garbage", "could not parse it: State Error raised. Rule Line: 18."),  # quoted without the bytes
-        ("flood", "answered over 32 MiB, still printing; session closed"),
+        ("flood", "answered over 16 MiB, still printing; session closed"),
         ("hang", "ReadTimeout"),  # half an answer, then nothing: --command-timeout
     ],
 )
@@ -420,7 +420,7 @@ def test_a_router_that_misbehaves_in_its_post_checks_is_bounded_reported_and_res
     before = routers.meanings()
     _approve_change(routers, tmp_path, inventory)
     routers.fault("core-a-cr1", **{misbehaviour: "^display isis peer$"})
-    # 32 MiB through SSH takes a busy machine more than the 10 s the others get: the size bound must
+    # 16 MiB through SSH takes a busy machine more than the 10 s the others get: the size bound must
     # be what stops the flood, not the time
     longer = ["--command-timeout", "90"] if misbehaviour == "flood" else []
     failed = _push(routers, tmp_path, inventory, "--apply", "--canary", "core-a-cr1", *longer)

@@ -134,7 +134,7 @@ def test_a_router_that_never_stops_answering_a_check_is_bounded_and_rolled_back(
     _approve(runbook, tmp_path, "CHG-7")
     failed = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes", "--check-timeout", "3")
     assert failed.returncode == 4, failed.stdout + failed.stderr
-    assert "answered over 32 MiB, still printing; session closed" in failed.stdout
+    assert "answered over 16 MiB, still printing; session closed" in failed.stdout
     assert "peering: undone" in failed.stdout and routers.meanings() == before
 
 

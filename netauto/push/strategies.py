@@ -30,7 +30,8 @@ from netauto.review.configtree import diff_trees, digest, parse, remediation
 APPLY_PASSES = 3
 RESTORE_PASSES = 3
 COMMAND_TIMEOUT = 120.0  # seconds for one command's answer, unless the push says (host data command_timeout)
-MAX_ANSWER_CHARS = 32 * 1024 * 1024  # one command's answer (the largest router's running config: under 2 MiB)
+MAX_ANSWER_CHARS = 16 * 1024 * 1024  # one answer: 8x the largest router's running config (under 2 MiB); Netmiko
+# reads a flood slowly on a busy machine (32 MiB took over 90 s here), and the bound should stop it first
 TERMINAL_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LOGIN_TIMEOUT = 20.0  # seconds from TCP connect to the device's first prompt, unless the push says (login_timeout)
 
