@@ -36,7 +36,6 @@ class PlanResult:
     changes: AllocationReport
     warnings: list[Diagnostic]
     lock_written: bool = False
-    raw: RawInventory | None = None
     snapshot: Snapshot | None = None  # the inputs of this plan, for the next one to compare (plan/region.py)
     region: Region | None = None  # set when only a region was planned: the plan holds only its sites
     lock_before: Lock | None = None  # the lock as the plan read it
@@ -105,7 +104,7 @@ def _build_plan(
     expansion = expand(inventory, lock, report)
     check_borders(inventory, expansion, report)
     collector.raise_if_errors()
-    now = snapshot_of(raw, lock.path) if before is not None and variant is None else None
+    now = snapshot_of(raw, lock.path) if rendering and variant is None else None
     region = find_region(before, now, inventory, expansion, lock) if before is not None and now is not None else None
     on_stage("allocating")
     if region is not None:
@@ -113,7 +112,9 @@ def _build_plan(
     else:
         plan, new_lock, changes = allocate(inventory, expansion, lock, report)
     collector.raise_if_errors()
-    return PlanResult(inventory, plan, new_lock, changes, collector.warnings, raw=raw, region=region, lock_before=lock)
+    result = PlanResult(inventory, plan, new_lock, changes, collector.warnings, region=region, lock_before=lock)
+    result.snapshot = now  # with the lock as read; plan_and_lock moves it on to the lock it writes
+    return result
 
 
 def plan_and_lock(
@@ -129,8 +130,8 @@ def plan_and_lock(
         result = build_plan(path, on_stage, before=before, rendering=rendering)
         if result.changes.any() or not result.lock.path.exists():
             result.lock_written = write_lock(result.lock)
-        if result.raw is not None:
-            result.snapshot = snapshot_of(result.raw, result.lock.path)  # with the lock as now written
+        if result.snapshot is not None:
+            result.snapshot = result.snapshot.relocked(result.lock.path)  # with the lock as now written
         if rendering and result.lock_before is not None:
             with without_cycle_collection():
                 held = held_after(result.lock_before, result.lock, [v.id for v in result.inventory.vpns])

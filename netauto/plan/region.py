@@ -47,6 +47,13 @@ class Snapshot:
     sites: dict[str, tuple[bytes, str]]  # site id -> (key of its piece, its class)
     others: bytes  # every piece that is not a site, in order
     lock: bytes  # digest of the lock file the plan left
+    order: bytes  # the sites' piece keys, in order
+
+    def relocked(self, lock_file: Path) -> Snapshot:
+        """The same inputs with the lock as it is now on disk (after the plan wrote it)."""
+        lock = file_digest(lock_file)
+        ident = hashlib.blake2b(self.others + lock + self.order, digest_size=16).digest()
+        return Snapshot(ident, self.sites, self.others, lock, self.order)
 
 
 @dataclass(frozen=True)
@@ -70,9 +77,7 @@ def snapshot_of(raw: RawInventory, lock_file: Path) -> Snapshot | None:
             return None
         entries[site["id"]] = (key, str(site.get("class")))
     others = Memo.key(*(f"{section}:{key.hex()}" for section, key in raw.pieces if section != "sites"))
-    lock = file_digest(lock_file)
-    ident = hashlib.blake2b(others + lock + b"".join(site_keys), digest_size=16).digest()
-    return Snapshot(ident, entries, others, lock)
+    return Snapshot(b"", entries, others, b"", b"".join(site_keys)).relocked(lock_file)
 
 
 def file_digest(path: Path) -> bytes:
