@@ -567,9 +567,9 @@ class Device:
         with self.lock:
             self.running = tree
             self.version += 1
-            self._write_running()
-            if event:
+            if event:  # logged first: whoever sees the new running file finds its event in the log
                 self.log(f"-- {event}")
+            self._write_running()
 
     def _write_running(self) -> None:
         temporary = self.running_file.with_name(self.running_file.name + ".tmp")
