@@ -264,6 +264,15 @@ def prefix_span(text: str) -> tuple[int, int, int] | None:
     return network.version, int(network.network_address), network.prefixlen
 
 
+def last_address(version: int, first: int, length: int) -> int:
+    """The last address of the prefix starting at `first` (as `prefix_span` gives it).
+
+    >>> last_address(4, 167837696, 24) == 167837696 + 255
+    True
+    """
+    return first + (1 << ((32 if version == 4 else 128) - length)) - 1
+
+
 def address_text(value: int, version: int) -> str:
     """The compressed text of an address integer (as `ipaddress` writes it).
 

@@ -65,18 +65,18 @@ def build_plan(
     on_stage: Callable[[str], None] = lambda stage: None,
     variant: Callable[[Inventory], Inventory] | None = None,
     before: Snapshot | None = None,
-    rendering: bool = False,
+    held: Memo | None = None,
 ) -> PlanResult:
     """Validate the inventory and plan it in memory; nothing is written.
 
     `variant` rewrites the validated inventory first (the lab's all-FRR variant); the lock is still
     the inventory's own, so the variant keeps the real addresses. `before`: the inputs of the plan
     that a folder of configs was rendered from; then only the region the change since reaches may
-    be planned (netauto/plan/region.py), for rendering into that folder. `rendering`: what the lock
-    holds may be taken from an earlier render's memo (netauto/plan/held.py).
+    be planned (netauto/plan/region.py), for rendering into that folder. `held`: the plan is for a
+    render, and what the lock holds may be taken from this memo of earlier ones (netauto/plan/held.py).
     """
     with without_cycle_collection():
-        return _build_plan(path, on_stage, variant, before, rendering)
+        return _build_plan(path, on_stage, variant, before, held)
 
 
 def _build_plan(
@@ -84,7 +84,7 @@ def _build_plan(
     on_stage: Callable[[str], None],
     variant: Callable[[Inventory], Inventory] | None,
     before: Snapshot | None,
-    rendering: bool,
+    held: Memo | None,
 ) -> PlanResult:
     on_stage("loading")
     raw: RawInventory = load_inventory(path, Memo.open(inventory_folder(path), "pieces"))
@@ -99,12 +99,12 @@ def _build_plan(
     collector.raise_if_errors()
     on_stage("expanding")
     lock = read_lock(path)
-    if rendering:
-        lock.held = dict(Memo.open(inventory_folder(path), HELD).get(file_digest(lock.path)) or {})
+    if held is not None:
+        lock.held = dict(held.get(file_digest(lock.path)) or {})
     expansion = expand(inventory, lock, report)
     check_borders(inventory, expansion, report)
     collector.raise_if_errors()
-    now = snapshot_of(raw, lock.path) if rendering and variant is None else None
+    now = snapshot_of(raw, lock.path) if held is not None and variant is None else None
     region = find_region(before, now, inventory, expansion, lock) if before is not None and now is not None else None
     on_stage("allocating")
     if region is not None:
@@ -127,15 +127,15 @@ def plan_and_lock(
     (netauto/files.py `holding`) so no other netauto plans between the read and the write. For a
     render, what the written lock holds is remembered for the next one (netauto/plan/held.py)."""
     with holding(inventory_folder(path), "planning"):
-        result = build_plan(path, on_stage, before=before, rendering=rendering)
+        memo = Memo.open(inventory_folder(path), HELD) if rendering else None
+        result = build_plan(path, on_stage, before=before, held=memo)
         if result.changes.any() or not result.lock.path.exists():
             result.lock_written = write_lock(result.lock)
         if result.snapshot is not None:
             result.snapshot = result.snapshot.relocked(result.lock.path)  # with the lock as now written
-        if rendering and result.lock_before is not None:
+        if memo is not None and result.lock_before is not None:
             with without_cycle_collection():
                 held = held_after(result.lock_before, result.lock, [v.id for v in result.inventory.vpns])
-            memo = Memo.open(inventory_folder(path), HELD)
             memo.put(file_digest(result.lock.path), held)
             memo.save()
     return result

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from functools import cache
 
-from netauto.addressing import Prefix, address_int, address_text, prefix_span
+from netauto.addressing import Prefix, address_int, address_text, last_address, prefix_span
 from netauto.model.checks import Reporter
 from netauto.model.schema import Inventory, Vpn
 from netauto.plan.held import lan_spans, reserve_all
@@ -157,8 +157,7 @@ def _keep(space: PrefixAllocator, previous: Entry | None, attribute: str, length
     old = prefix_span(text) if isinstance(text, str) and space.pools else None
     if old is None or old[2] != length:
         return None
-    version, start, _ = old
-    end = start + (1 << ((32 if version == 4 else 128) - length)) - 1
+    start, end = old[1], last_address(*old)
     if not space.owns(start, length) or space.overlaps(start, end):
         return None
     space.reserve(start, end)

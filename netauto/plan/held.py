@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from netauto.addressing import address_int, prefix_span
+from netauto.addressing import address_int, last_address, prefix_span
 from netauto.plan.lock import KINDS, Entry, Lock
 from netauto.plan.pools import Parse, PoolAllocator, int_of
 
@@ -100,12 +100,12 @@ def _values(entries: Iterable[Entry], attribute: str, parse: Parse) -> frozenset
 
 
 def _spans(entries: Iterable[tuple[str, Entry]], vpn: str, version: int) -> tuple[tuple[int, int], ...]:
-    attribute, suffix, bits = LAN_ATTRIBUTE[version], f"|{vpn}", 32 if version == 4 else 128
+    attribute, suffix = LAN_ATTRIBUTE[version], f"|{vpn}"
     spans = []
     for key, entry in entries:
         text = entry.get(attribute)
         if key.endswith(suffix) and isinstance(text, str):
             prefix = prefix_span(text)
             if prefix is not None and prefix[0] == version:
-                spans.append((prefix[1], prefix[1] + (1 << (bits - prefix[2])) - 1))
+                spans.append((prefix[1], last_address(*prefix)))
     return tuple(spans)

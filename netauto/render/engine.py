@@ -167,7 +167,7 @@ def render_all(
     for partial in output.glob(".*.part"):  # left by a render killed mid-write: its file is whole
         partial.unlink()
     state_path = output / STATE_FILE
-    state = _state(state_path)
+    state = read_state(state_path)
     _JOB = _Job(result, secrets, output, root, state)
     count = workers or (min(os.cpu_count() or 1, 8) if len(names) >= PARALLEL_FROM else 1)
     chunks = [names[i::count] for i in range(count)]
@@ -253,7 +253,7 @@ def _render_task(task: Task, env: Environment, todo: dict[str, tuple[Context, st
     return Result(host=task.host, changed=True)
 
 
-def _state(path: Path) -> dict[str, str]:
+def read_state(path: Path) -> dict[str, str]:
     """Each device's input digest at its last render; none (render them all) when unreadable."""
     try:
         state = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -262,8 +262,13 @@ def _state(path: Path) -> dict[str, str]:
     return {str(k): v for k, v in state.items() if isinstance(v, str)} if isinstance(state, dict) else {}
 
 
+def config_names(output: Path) -> list[str]:
+    """The devices whose configs are in `output`, by name (no path objects: 10,000 of them)."""
+    return sorted(name[: -len(".cfg")] for name in os.listdir(output) if name.endswith(".cfg"))
+
+
 def _remove_stale(output: Path, current: set[str], state: dict[str, Any], report: RenderReport) -> None:
-    for name in sorted(n[: -len(".cfg")] for n in os.listdir(output) if n.endswith(".cfg")):
+    for name in config_names(output):
         if name not in current:
             (output / f"{name}.cfg").unlink()
             state.pop(name, None)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from netauto.cache import Memo
 from netauto.files import hold
 from netauto.pipeline import PlanResult, inventory_folder, plan_and_lock
 from netauto.plan.region import Snapshot, file_digest
-from netauto.render.engine import STATE_FILE, RenderReport, render_all
+from netauto.render.engine import STATE_FILE, RenderReport, config_names, read_state, render_all
 from netauto.render.environment import TEMPLATES
 from netauto.secrets import Secrets
 
@@ -112,9 +111,4 @@ def _folder_key(output: Path) -> bytes:
 
 def _configs_match_state(output: Path) -> bool:
     """Every device of the render state has its config in the folder, and nothing else is there."""
-    try:
-        state = json.loads((output / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    configs = {name[: -len(".cfg")] for name in os.listdir(output) if name.endswith(".cfg")}
-    return isinstance(state, dict) and configs == set(state)
+    return set(config_names(output)) == set(read_state(output / STATE_FILE))
