@@ -30,6 +30,8 @@ from netauto.analyze.model import (
     LinkUtilisation,
     Severity,
 )
+from netauto.analyze.wording import ENGLISH, words
+from netauto.i18n import N_
 from netauto.model.checks import IGP_ROLES
 from netauto.pipeline import PlanResult
 
@@ -61,8 +63,13 @@ class Context:
     cuts: dict[tuple[str, str], SingleFailureCuts] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
-    def add(self, severity: Severity, check: str, message: str, objects: Iterable[str]) -> None:
-        self.findings.append(Finding(severity=severity, check=check, message=message, objects=list(objects)))
+    def add(self, severity: Severity, check: str, template: str, objects: Iterable[str], **fields: Any) -> None:
+        """A finding whose message is `template` (a catalogue message) with `fields` filled in."""
+        message = words(template, fields, ENGLISH)
+        finding = Finding(
+            severity=severity, check=check, message=message, objects=list(objects), template=template, fields=fields
+        )
+        self.findings.append(finding)
 
     @property
     def topologies(self) -> list[str]:
@@ -153,14 +160,22 @@ def check_uplink_diversity(ctx: Context) -> None:
             continue
         far_ends = [ctx.topo.names[edges[e].v] for e in uplinks]
         if len(set(far_ends)) < len(far_ends):
-            ctx.add("error", "uplink-diversity", f"site {site}: its uplinks end on the same device", [site, *far_ends])
+            ctx.add(
+                "error",
+                "uplink-diversity",
+                N_("site {site}: its uplinks end on the same device"),
+                [site, *far_ends],
+                site=site,
+            )
         undeclared = [edges[e].id for e in uplinks if not edges[e].srlg]
         if undeclared:
             ctx.add(
                 "warning",
                 "uplink-diversity",
-                f"site {site}: no fibre route (SRLG) declared for {', '.join(undeclared)}; diversity cannot be proven",
+                N_("site {site}: no fibre route (SRLG) declared for {links}; diversity cannot be proven"),
                 [site, *undeclared],
+                site=site,
+                links=undeclared,
             )
         for i, first in enumerate(uplinks):
             for second in uplinks[i + 1 :]:
@@ -169,9 +184,15 @@ def check_uplink_diversity(ctx: Context) -> None:
                     ctx.add(
                         "error",
                         "uplink-diversity",
-                        f"site {site}: uplinks {edges[first].id} and {edges[second].id} share SRLG "
-                        f"{', '.join(shared)}; one cut in that duct takes both",
+                        N_(
+                            "site {site}: uplinks {first} and {second} share SRLG {srlgs}; "
+                            "one cut in that duct takes both"
+                        ),
                         [site, edges[first].id, edges[second].id, *shared],
+                        site=site,
+                        first=edges[first].id,
+                        second=edges[second].id,
+                        srlgs=shared,
                     )
 
 
@@ -184,14 +205,27 @@ def check_core_resilience(ctx: Context) -> None:
     multiplicity = Counter(frozenset((u, v)) for u, v in graph.subgraph(core).edges())
     simple.add_edges_from(graph.subgraph(core).edges())
     if len(core) > 1 and not nx.is_connected(simple):
-        ctx.add("error", "core-resilience", "the core devices are not connected to each other", core)
+        ctx.add("error", "core-resilience", N_("the core devices are not connected to each other"), core)
         return
     bridges = cast(Iterable[tuple[str, str]], nx.bridges(simple))  # the stubs type it as an iterable of str
     for u, v in bridges:  # a doubled link is no bridge, however the simple graph looks
         if multiplicity[frozenset((u, v))] == 1:
-            ctx.add("error", "core-resilience", f"core link {u} - {v} is a bridge: its failure splits the core", [u, v])
+            ctx.add(
+                "error",
+                "core-resilience",
+                N_("core link {u} - {v} is a bridge: its failure splits the core"),
+                [u, v],
+                u=u,
+                v=v,
+            )
     for node in sorted(nx.articulation_points(simple)):
-        ctx.add("error", "core-resilience", f"core device {node} is an articulation point of the core", [node])
+        ctx.add(
+            "error",
+            "core-resilience",
+            N_("core device {device} is an articulation point of the core"),
+            [node],
+            device=node,
+        )
 
 
 def check_core_link_planes(ctx: Context) -> None:
@@ -204,8 +238,10 @@ def check_core_link_planes(ctx: Context) -> None:
             ctx.add(
                 "error",
                 "plane-affinity",
-                f"core link {edge.id} does not carry the affinity of plane {', '.join(missing)}",
+                N_("core link {link} does not carry the affinity of plane {planes}"),
                 [edge.id, *missing],
+                link=edge.id,
+                planes=missing,
             )
 
 
@@ -218,16 +254,28 @@ def check_plane_reach(ctx: Context) -> None:
         joined = reachable(ctx.topo.adjacency[plane], core[:1]) if core else set()
         split = [ctx.topo.names[c] for c in core if c not in joined]
         if split:
-            ctx.add("error", "plane-reach", f"plane {plane} does not join the core: cut off {', '.join(split)}", split)
+            ctx.add(
+                "error",
+                "plane-reach",
+                N_("plane {plane} does not join the core: cut off {devices}"),
+                split,
+                plane=plane,
+                devices=split,
+            )
         cuts = ctx.cuts[(plane, CORE)]
         missing = [ctx.topo.names[i] for i in pes if not cuts.reached[i]]
         for name in missing:
             ctx.add(
                 "error",
                 "plane-reach",
-                f"plane {plane} does not reach PE {name} (site {plan.devices[ctx.topo.index[name]].site}): "
-                f"no path of links carrying the {plane} affinity",
+                N_(
+                    "plane {plane} does not reach PE {device} (site {site}): "
+                    "no path of links carrying the {plane} affinity"
+                ),
                 [name, plane],
+                plane=plane,
+                device=name,
+                site=plan.devices[ctx.topo.index[name]].site,
             )
 
 
@@ -268,8 +316,14 @@ def disjoint_paths(ctx: Context) -> list[DisjointPaths]:
             ctx.add(
                 "error",
                 "disjoint-paths",
-                f"site {site} has {edge_k} edge- and {node_k} node-disjoint path(s) to the core; {required} required",
+                N_(
+                    "site {site} has {edge_k} edge- and {node_k} node-disjoint path(s) to the core; {required} required"
+                ),
                 [site],
+                site=site,
+                edge_k=edge_k,
+                node_k=node_k,
+                required=required,
             )
     return results
 
@@ -387,8 +441,12 @@ def _policy_findings(ctx: Context, failure: Failure, impact: FailureImpact) -> N
             ctx.add(
                 "error",
                 "single-failure",
-                f"{failure.kind} {failure.name} failing cuts {_few(hit)} off the {target}",
+                N_("{kind} {element} failing cuts {sites} off the {target}"),
                 [failure.name, *hit],
+                kind=failure.kind,
+                element=failure.name,
+                sites=hit,
+                target=target,
             )
     for plane, by_target in impact.lost_per_plane.items():
         for target, sites in by_target.items():
@@ -397,15 +455,18 @@ def _policy_findings(ctx: Context, failure: Failure, impact: FailureImpact) -> N
                 ctx.add(
                     "error",
                     "plane-backup",
-                    f"{failure.kind} {failure.name} failing cuts {_few(hit)} off the {target} on plane {plane} "
-                    f"and on its backup plane {ctx.backups.get(plane)}",
+                    N_(
+                        "{kind} {element} failing cuts {sites} off the {target} on plane {plane} "
+                        "and on its backup plane {backup}"
+                    ),
                     [failure.name, plane, *hit],
+                    kind=failure.kind,
+                    element=failure.name,
+                    sites=hit,
+                    target=target,
+                    plane=plane,
+                    backup=str(ctx.backups.get(plane)),
                 )
-
-
-def _few(sites: list[str], shown: int = 5) -> str:
-    more = f" and {len(sites) - shown} more" if len(sites) > shown else ""
-    return f"site{'s' if len(sites) > 1 else ''} {', '.join(sites[:shown])}{more}"
 
 
 def blast_radius(ctx: Context) -> list[BlastRadius]:
@@ -434,9 +495,16 @@ def blast_radius(ctx: Context) -> list[BlastRadius]:
         ctx.add(
             "info",
             "single-homed",
-            f"{single_homed} village/residential sites are single-homed by design; the largest blast radius is "
-            f"{worst.town} ({worst.device}): {worst.villages} sites, {worst.users} users",
+            N_(
+                "{count} village/residential sites are single-homed by design; the largest blast radius is "
+                "{town} ({device}): {villages} sites, {users} users"
+            ),
             [worst.town, worst.device],
+            count=single_homed,
+            town=worst.town,
+            device=worst.device,
+            villages=worst.villages,
+            users=worst.users,
         )
     return radii
 
@@ -478,11 +546,25 @@ def capacity_summary(ctx: Context, failures: list[Failure], thresholds: Threshol
         per_class[row.link_class] = max(per_class[row.link_class], row.worst)
     overloaded = [r for r in rows if r.normal > thresholds.normal or r.worst > thresholds.failure]
     for row in overloaded:
-        when = "in the normal state" if row.normal > thresholds.normal else f"when {row.worst_failure} fails"
-        value = row.normal if row.normal > thresholds.normal else row.worst
-        ctx.add("error", "capacity", f"link {row.link} ({row.capacity_gbps:g}G) runs at {value:.0%} {when}", [row.link])
+        capacity = f"{row.capacity_gbps:g}"
+        if row.normal > thresholds.normal:
+            template, fields = N_("link {link} ({capacity}G) runs at {share:.0%} in the normal state"), {}
+            share = row.normal
+        else:
+            template, fields = (
+                N_("link {link} ({capacity}G) runs at {share:.0%} when {failure} fails"),
+                {"failure": row.worst_failure},
+            )
+            share = row.worst
+        ctx.add("error", "capacity", template, [row.link], link=row.link, capacity=capacity, share=share, **fields)
     if result.unserved_normal > 1e-9:
-        ctx.add("error", "capacity", f"{result.unserved_normal:.2f} Gbit/s of demand reaches no destination", [])
+        ctx.add(
+            "error",
+            "capacity",
+            N_("{gbps:.2f} Gbit/s of demand reaches no destination"),
+            [],
+            gbps=result.unserved_normal,
+        )
     return CapacitySummary(
         max_utilisation_normal=max((r.normal for r in rows), default=0.0),
         max_utilisation_failure=max((r.worst for r in rows), default=0.0),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["error", "warning", "info"]
 
@@ -16,8 +16,11 @@ class AnalysisModel(BaseModel):
 class Finding(AnalysisModel):
     severity: Severity
     check: str
-    message: str
+    message: str  # in English (netauto/analyze/wording.py)
     objects: list[str]
+    # the message's catalogue template and fields, for reports in another language; not in the JSON
+    template: str = Field("", exclude=True)
+    fields: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
 
 class FailureImpact(AnalysisModel):

@@ -6,12 +6,13 @@ import json
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from importlib.resources import files
+from datetime import UTC, datetime
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined, select_autoescape
-
-from netauto.analyze.model import Analysis
+from netauto.analyze.model import Analysis, Finding
+from netauto.analyze.wording import failure_name, words
+from netauto.i18n import ReportLocale
+from netauto.pages import Names, render_page
 from netauto.plan.model import Plan, PlannedSite
 
 PLANE_COLOURS = {"data": "#1f6feb", "video": "#e8590c"}
@@ -46,10 +47,13 @@ class Line:
     title: str
 
 
-def topology_picture(plan: Plan, highlight: set[str] | None = None) -> tuple[list[Node], list[Line]]:
+def topology_picture(
+    plan: Plan, locale: ReportLocale, native: bool = False, highlight: set[str] | None = None
+) -> tuple[list[Node], list[Line]]:
     """Core in the middle, other sites on a ring, each town's villages grouped in one bubble outside it.
 
-    Sites in `highlight` (or the groups containing one) are drawn with kind `touched`."""
+    A site is labelled with its name when the report is in the names' language (`native`), else with its
+    id; its tooltip has both. Sites in `highlight` (or the groups containing one) are drawn as `touched`."""
     sites = {s.id: s for s in plan.sites}
     device_site = {d.name: d.site for d in plan.devices}
     core = sorted(s.id for s in plan.sites if any(d.site == s.id and d.role == "core" for d in plan.devices))
@@ -63,18 +67,26 @@ def topology_picture(plan: Plan, highlight: set[str] | None = None) -> tuple[lis
     nodes: dict[str, Node] = {}
     for i, site in enumerate(core):
         angle = 2 * math.pi * i / max(len(core), 1) - math.pi / 2
-        nodes[site] = Node(site, site, _title(sites[site]), *_polar(70, angle), 26, "core")
+        nodes[site] = Node(site, _label(sites[site], native), _title(sites[site]), *_polar(70, angle), 26, "core")
     for i, site in enumerate(ring):
         angle = 2 * math.pi * i / max(len(ring), 1)
-        nodes[site] = Node(site, site, _title(sites[site]), *_polar(250, angle), 16, sites[site].site_class)
+        label, kind = _label(sites[site], native), sites[site].site_class
+        nodes[site] = Node(site, label, _title(sites[site]), *_polar(250, angle), 16, kind)
         if villages[site]:
             key = f"villages:{site}"
             radius = 8 + math.sqrt(villages[site]) * 2
-            title = f"{villages[site]} villages of {site}"
+            title = locale.ngettext("%(n)d village of %(town)s", "%(n)d villages of %(town)s", villages[site]) % {
+                "n": villages[site],
+                "town": _title(sites[site]),
+            }
             nodes[key] = Node(key, f"{villages[site]}", title, *_polar(335, angle), radius, "villages")
     if bureaus:
-        title = f"{len(bureaus)} bureaus, each dual-homed to both core sites"
-        nodes["bureaus"] = Node("bureaus", f"{len(bureaus)} bureaus", title, CENTRE[0], CENTRE[1] + 160, 30, "bureau")
+        count = len(bureaus)
+        title = locale.ngettext(
+            "%(n)d bureau, dual-homed to both core sites", "%(n)d bureaus, each dual-homed to both core sites", count
+        ) % {"n": count}
+        label = locale.ngettext("%(n)d bureau", "%(n)d bureaus", count) % {"n": count}
+        nodes["bureaus"] = Node("bureaus", label, title, CENTRE[0], CENTRE[1] + 160, 30, "bureau")
     for site in (s for s in highlight or () if s in sites):
         key = "bureaus" if site in bureaus else (f"villages:{sites[site].parent}" if site in grouped else site)
         if key in nodes:
@@ -96,10 +108,20 @@ def topology_picture(plan: Plan, highlight: set[str] | None = None) -> tuple[lis
                 nodes[b].x,
                 nodes[b].y,
                 colour,
-                f"{link.id} ({link.capacity_gbps:g}G, planes {', '.join(link.planes)})",
+                locale.gettext("%(link)s (%(capacity)sG, planes %(planes)s)")
+                % {"link": link.id, "capacity": f"{link.capacity_gbps:g}", "planes": ", ".join(link.planes)},
             )
         )
     return list(nodes.values()), lines
+
+
+def finding_text(finding: Finding, locale: ReportLocale) -> str:
+    """A finding's message in the reader's language; one read back from JSON has only its English."""
+    return words(finding.template, finding.fields, locale) if finding.template else finding.message
+
+
+def _label(site: PlannedSite, native: bool) -> str:
+    return site.name if native and site.name else site.id
 
 
 def _title(site: PlannedSite) -> str:
@@ -116,39 +138,40 @@ def _colour(planes: list[str]) -> str:
     return SHARED_COLOUR
 
 
-def render_page(package: str, template: str, plan: Plan, highlight: set[str] | None = None, **context: Any) -> str:
-    """A self-contained HTML page from `<package>/<template>`, with the topology picture in its context.
-
-    One place for the page environment (autoescaped, StrictUndefined) shared by every report.
-    """
-    env = Environment(
-        autoescape=select_autoescape(default=True), undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
-    )
-    nodes, lines = topology_picture(plan, highlight)
-    source = files(package).joinpath(template).read_text(encoding="utf-8")
-    return env.from_string(source).render(
-        plan=plan,
-        nodes=nodes,
-        lines=lines,
-        width=WIDTH,
-        height=HEIGHT,
-        plane_colours=PLANE_COLOURS,
-        shared_colour=SHARED_COLOUR,
-        **context,
-    )
+def picture(plan: Plan, locale: ReportLocale, names: Names, highlight: set[str] | None = None) -> dict[str, Any]:
+    """What `topology.svg.j2` draws: the topology picture, its colours and the planes' names."""
+    nodes, lines = topology_picture(plan, locale, names.native(locale), highlight)
+    planes = {p: names.planes[p] if names.native(locale) and p in names.planes else None for p in PLANE_COLOURS}
+    return {
+        "plane_names": planes,
+        "nodes": nodes,
+        "lines": lines,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "plane_colours": PLANE_COLOURS,
+        "shared_colour": SHARED_COLOUR,
+    }
 
 
-def analysis_html(analysis: Analysis, plan: Plan) -> str:
+def analysis_html(
+    analysis: Analysis, plan: Plan, locale: ReportLocale, names: Names, generated: datetime | None = None
+) -> str:
     severities = Counter(f.severity for f in analysis.findings)
     by_check: dict[str, int] = defaultdict(int)
     for finding in analysis.findings:
         by_check[finding.check] += 1
     return render_page(
-        "netauto.analyze",
-        "report.html.j2",
-        plan,
+        "analysis.html.j2",
+        locale,
+        plan=plan,
         a=analysis,
         severities=severities,
         by_check=dict(sorted(by_check.items())),
         classes=list(analysis.capacity.worst_per_link_class.items()),
+        site_names=names.sites,
+        link_class_names=names.link_classes,
+        finding_text=lambda finding: finding_text(finding, locale),
+        failure_name=lambda name: failure_name(name, locale),
+        generated=generated or datetime.now(UTC),
+        **picture(plan, locale, names),
     )

@@ -21,6 +21,7 @@ from netauto.cli.output import (
     print_plan_summary,
     print_push_report,
     print_rows,
+    print_runbook_list,
     print_verification,
     stage_progress,
     wave_progress,
@@ -68,6 +69,17 @@ stderr = Console(stderr=True, soft_wrap=True, emoji=False)
 
 T = TypeVar("T")
 InventoryPath = Annotated[Path, typer.Argument(help="Inventory folder (or single YAML file).")]
+
+
+class Lang(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+LangOption = Annotated[
+    Lang | None,
+    typer.Option("--lang", help="The reports' language: zh (Simplified Chinese) or en; default: network.locale."),
+]
 
 
 def _plan_and_hold(path: Path, on_stage: Callable[[str], None]) -> PlanResult:
@@ -149,17 +161,21 @@ def analyze_command(
     max_failure: Annotated[
         float, typer.Option(help="Highest link utilisation allowed under any single failure.")
     ] = 1.0,
+    lang: LangOption = None,
 ) -> None:
     """Redundancy, single-failure impact, plane backup and capacity of the planned network."""
     from netauto.analyze.analysis import Thresholds, analyze  # networkx: loaded only by the commands that need it
     from netauto.analyze.report import analysis_html, analysis_json
+    from netauto.i18n import ReportLocale
+    from netauto.pages import Names
 
     with stage_progress(stderr) as on_stage:
         result = run_guarded(lambda: build_plan(path, on_stage))
     analysis = analyze(result, Thresholds(normal=max_normal, failure=max_failure))
     if html is not None:
         html.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(html, analysis_html(analysis, result.plan))
+        locale = ReportLocale.for_network(result.inventory.network, lang)
+        write_atomic(html, analysis_html(analysis, result.plan, locale, Names.of(result.inventory)))
     if as_json:
         sys.stdout.write(analysis_json(analysis))
     else:
@@ -276,8 +292,11 @@ def diff(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     villages: Annotated[int, typer.Option(help="Flag the change when more villages than this are touched.")] = 20,
     with_analysis: Annotated[bool, typer.Option("--analysis/--no-analysis", help="Compare the analysis.")] = True,
+    lang: LangOption = None,
 ) -> None:
     """What would change against the approved baseline: per-device diffs, risk, model and analysis deltas."""
+    from netauto.i18n import ReportLocale
+    from netauto.pages import Names
     from netauto.push.collect import latest
     from netauto.review.report import review_html, review_markdown, summary_json
 
@@ -287,7 +306,12 @@ def diff(
         path, output, baseline_root, secrets_file, running, with_analysis, villages
     )
     title = f"{result.plan.name} ({result.plan.network})"
-    for target, text in ((html, review_html(change, result.plan, title)), (markdown, review_markdown(change, title))):
+    locale, names = ReportLocale.for_network(result.inventory.network, lang), Names.of(result.inventory)
+    pages = (
+        (html, review_html(change, result.plan, title, locale, names)),
+        (markdown, review_markdown(change, title, locale, names)),
+    )
+    for target, text in pages:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, secrets.mask(text))
     if as_json:
@@ -1010,17 +1034,8 @@ def runbook_list(
     from netauto.runbook.status import network_states
 
     result = run_guarded(lambda: build_plan(path))
-    table = Table(title=f"Dedicated networks (runbooks in {runbooks}/)")
-    table.add_column("network", no_wrap=True)
-    table.add_column("name", overflow="fold")
-    table.add_column("mode", no_wrap=True)
-    table.add_column("runbook", no_wrap=True)
-    table.add_column("state", overflow="fold", min_width=11)
-    table.add_column("last run (UTC)", no_wrap=True)
-    for state in network_states(result.inventory, runbooks, journal_root):
-        last = state.last_run[:16].replace("T", " ") or "-"
-        table.add_row(state.id, state.name, state.mode, "yes" if state.runbook else "-", state.state, last)
-    stdout.print(table)
+    states = network_states(result.inventory, runbooks, journal_root)
+    print_runbook_list(stdout, states, runbooks, result.inventory.network.time_zone)
 
 
 @runbook_app.command("approve")
@@ -1072,6 +1087,7 @@ def runbook_run(
     journal_root: RunbookJournals = Path("build/runbooks"),
     baseline_root: BaselineOption = Path("baselines"),
     secrets_file: SecretsOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Run a runbook: a dry run (default) prints every step and line; --apply runs an approved runbook
     with backups, a journal, checks and gates, and rolls back on a failure; --resume / --rollback a run."""
@@ -1105,6 +1121,7 @@ def runbook_run(
         journal_root=journal_root,
         resume=resume,
         baseline_root=baseline_root,
+        lang=lang.value if lang else None,
     )
     if rollback_journal is not None:
         report = run_guarded(lambda: run_rollback(result, secrets, runbook, rollback_journal, options))

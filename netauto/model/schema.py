@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -39,6 +40,27 @@ def _of_version(parse: Callable[[object], Any], version: int, noun: str, user: s
     return check
 
 
+def check_time_zone(value: str) -> str:
+    """An IANA time zone name, as reports show dates in it.
+
+    >>> check_time_zone("Asia/Shanghai")
+    'Asia/Shanghai'
+    >>> check_time_zone("Asia/Qingpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown time zone 'Asia/Qingpu'; use an IANA name such as Asia/Shanghai
+    """
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone '{value}'; use an IANA name such as Asia/Shanghai") from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(check_time_zone)]
+ReportLanguage = Literal["zh-CN", "en"]
+DEFAULT_LOCALE: ReportLanguage = "zh-CN"  # a Chinese district's network, unless its inventory says otherwise
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 V4Prefix = Annotated[IPv4Network, BeforeValidator(_of_version(parse_prefix, 4, "prefix", "this pool"))]
 V6Prefix = Annotated[IPv6Network, BeforeValidator(_of_version(parse_prefix, 6, "prefix", "this pool"))]
 V4Address = Annotated[IPv4Address, BeforeValidator(_of_version(parse_address, 4, "address", "this pin"))]
@@ -109,6 +131,8 @@ class Network(Model):
     vpn_id_range: tuple[int, int] = (100, 4094)
     ce_asn_range: tuple[int, int] = (4200000000, 4294967294)  # private 4-byte ASNs for eBGP CEs
     management: Management = Management()
+    locale: ReportLanguage = DEFAULT_LOCALE  # the language of the reports (review, analysis, runbook)
+    time_zone: TimeZone = DEFAULT_TIME_ZONE  # the reports' dates are shown in it
 
 
 class Plane(Model):

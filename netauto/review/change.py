@@ -15,16 +15,29 @@ from typing import Any
 
 from hier_config import Platform, WorkflowRemediation, get_hconfig
 
+from netauto.i18n import N_
 from netauto.pipeline import PlanResult
 from netauto.plan.export import plan_document
 from netauto.platforms import get_platform
-from netauto.review.baseline import Baseline
+from netauto.review.baseline import Approval, Baseline
 from netauto.review.configtree import Node, diff_trees, digest, lines, mask_secrets, parse, remediation
 from netauto.secrets import Secrets
 
 VILLAGE_THRESHOLD = 20
 MODEL_SECTIONS = {"sites": "id", "devices": "name", "links": "id", "vpns": "id", "dedicated_networks": "id"}
-RISKY_REMOVALS = {"bgp": ("bgp ", "router bgp"), "isis": ("isis ", "router isis"), "interface": ("interface ",)}
+# The risks are English, as the JSON summary shows them; each is a message of the catalogue (netauto/i18n.py).
+CORE_DEVICE, NEW_DEVICE, SECRETS_CHANGED, DEVICE_REMOVED = (
+    N_("core device"),
+    N_("new device"),
+    N_("secrets changed"),
+    N_("device removed"),
+)
+RISKY_REMOVALS = {
+    N_("bgp removed"): ("bgp ", "router bgp"),
+    N_("isis removed"): ("isis ", "router isis"),
+    N_("interface removed"): ("interface ",),
+}
+VILLAGES_AFFECTED = N_("{villages} villages affected (more than {threshold})")
 
 
 @dataclass
@@ -54,6 +67,14 @@ class Change:
     analysis: dict[str, Any] | None
     baseline_approvals: int
     unchanged: int
+    villages: int = 0  # village CEs touched
+    village_threshold: int = VILLAGE_THRESHOLD
+    approved: Approval | None = None  # the newest approval of the baseline
+
+    @property
+    def first(self) -> bool:
+        """The first review of a network: nothing approved yet, every device new."""
+        return bool(self.devices) and all(d.status == "new" for d in self.devices)
 
     @property
     def empty(self) -> bool:
@@ -116,6 +137,9 @@ def compute_change(
         analysis=analysis_delta(baseline.analysis, analysis),
         baseline_approvals=len(baseline.approvals),
         unchanged=unchanged,
+        villages=_villages(changes),
+        village_threshold=village_threshold,
+        approved=baseline.approvals[-1] if baseline.approvals else None,
     )
 
 
@@ -136,14 +160,14 @@ def _masked_meaning(baseline: Baseline, change: DeviceChange) -> str:
 def _device_risk(role: str, status: str, removed: list[tuple[tuple[str, ...], str]]) -> list[str]:
     risk = []
     if role == "core":
-        risk.append("core device")
+        risk.append(CORE_DEVICE)
     if status == "new":
-        risk.append("new device")
+        risk.append(NEW_DEVICE)
     if status == "secrets":
-        risk.append("secrets changed")
-    for label, prefixes in RISKY_REMOVALS.items():
+        risk.append(SECRETS_CHANGED)
+    for flag, prefixes in RISKY_REMOVALS.items():
         if any(_touches(path, line, prefixes) for path, line in removed):
-            risk.append(f"{label} removed")
+            risk.append(flag)
     return risk
 
 
@@ -165,7 +189,7 @@ def _removed_device(name: str, baseline: Baseline, result: PlanResult) -> Device
         status="removed",
         added=0,
         removed=len(tree.children),
-        risk=["device removed"],
+        risk=[DEVICE_REMOVED],
         before=lines(tree, syntax),
         after=[],
         digest="-",
@@ -180,11 +204,15 @@ def _platform_from_plan(baseline: Baseline, name: str) -> str:
 
 
 def _risk_flags(changes: list[DeviceChange], village_threshold: int) -> list[str]:
-    flags = sorted({risk for change in changes for risk in change.risk if risk != "new device"})
-    villages = sum(1 for c in changes if c.site_class == "village")
+    flags = sorted({risk for change in changes for risk in change.risk if risk != NEW_DEVICE})
+    villages = _villages(changes)
     if villages > village_threshold:
-        flags.append(f"{villages} villages affected (more than {village_threshold})")
+        flags.append(VILLAGES_AFFECTED.format(villages=villages, threshold=village_threshold))
     return flags
+
+
+def _villages(changes: list[DeviceChange]) -> int:
+    return sum(1 for c in changes if c.site_class == "village")
 
 
 def _remediation(path: Path, intended: Node, platform: str, secrets: Secrets) -> list[str]:

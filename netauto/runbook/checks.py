@@ -7,13 +7,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import ip_network
 from typing import Any
 
+from netauto.i18n import N_, ReportLocale
 from netauto.parse import ParseError, parse_with, parser, queries
 from netauto.platforms import CheckSpec, get_platform
 from netauto.runbook.document import BgpCheck, Check, CountCheck, OnlyCheck, PingCheck, RouteCheck
+
+NO_SUCH_PEER = "no such peer"
+PING = {  # (what the answer says, in a VRF)
+    ("nothing", False): N_("ping {target}: no statistics in the answer"),
+    ("nothing", True): N_("ping {target} in {vrf}: no statistics in the answer"),
+    ("another", False): N_("ping {target}: the answer is about {other}"),
+    ("another", True): N_("ping {target} in {vrf}: the answer is about {other}"),
+    ("answered", False): N_("ping {target}: {received}/{sent} answered"),
+    ("answered", True): N_("ping {target} in {vrf}: {received}/{sent} answered"),
+}
 
 # sends one command to the device, which may take so many seconds more than a usual command; its answer
 Ask = Callable[[str, float], str]
@@ -21,8 +32,20 @@ Ask = Callable[[str, float], str]
 
 @dataclass
 class Verdict:
+    """A check's outcome; its detail is a catalogue message (netauto/i18n.py) with named fields."""
+
     passed: bool
-    detail: str
+    template: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def detail(self) -> str:
+        """In English, as the journal and the terminal show it."""
+        return self.template.format(**self.fields)
+
+    def shown(self, locale: ReportLocale) -> str:
+        """In the report's language."""
+        return locale.gettext(self.template).format(**self.fields)
 
 
 def needed_commands(check: Check, platform: str) -> list[str | None]:
@@ -78,14 +101,14 @@ def evaluate(check: Check, platform: str, ask: Ask) -> Verdict:
         try:
             return _judge_parsed(check, platform, answers)
         except ParseError as error:
-            return Verdict(False, f"answer not understood: {error}")
+            return Verdict(False, N_("answer not understood: {error}"), {"error": str(error)})
     if isinstance(check, BgpCheck):
         states = _bgp_states(answers[0])
-        state = states.get(check.peer, "no such peer")
+        state = states.get(check.peer, NO_SUCH_PEER)
         up = state == "Established"
-        return Verdict(up == (check.expect == "up"), f"BGP {check.peer}: {state}")
-    if isinstance(check, PingCheck):
-        return Verdict(False, f"{check.device} ({platform}) cannot ping")  # refused before the run
+        return _bgp(check, up, state)
+    if isinstance(check, PingCheck):  # refused before the run
+        return Verdict(False, N_("{device} ({platform}) cannot ping"), {"device": check.device, "platform": platform})
     tables = [_selected_prefixes(answer) for answer in answers]
     return _judge_routes(check, tables)
 
@@ -95,26 +118,36 @@ def _judge_parsed(check: Check, platform: str, answers: list[str]) -> Verdict:
     if isinstance(check, BgpCheck):
         peers = [r for r in rows[0] if r["neighbor"] == check.peer and r.get("vrf", check.vrf) == check.vrf]
         up = any(r["up"] for r in peers)
-        state = "Established" if up else (str(peers[0]["state"]) if peers else "no such peer")
-        return Verdict(up == (check.expect == "up"), f"BGP {check.peer}: {state}")
+        state = "Established" if up else (str(peers[0]["state"]) if peers else NO_SUCH_PEER)
+        return _bgp(check, up, state)
     if isinstance(check, PingCheck):
         return _judge_ping(check, rows[0])
     tables = [{_normal(str(r["prefix"])) for r in table if r.get("up", True)} for table in rows]
     return _judge_routes(check, tables)
 
 
+def _bgp(check: BgpCheck, up: bool, state: str) -> Verdict:
+    """The session's state as the device names it (Established, Idle, Active …), or that there is none."""
+    fields = {"peer": check.peer, "state": state}
+    if state == NO_SUCH_PEER:
+        return Verdict(check.expect != "up", N_("BGP {peer}: no such peer"), {"peer": check.peer})
+    return Verdict(up == (check.expect == "up"), N_("BGP {peer}: {state}"), fields)
+
+
 def _judge_ping(check: PingCheck, rows: list[dict[str, Any]]) -> Verdict:
-    where = f" in {check.vrf}" if check.vrf else ""
+    fields: dict[str, Any] = {"target": check.target, "vrf": check.vrf}
+    in_vrf = bool(check.vrf)
     if not rows:
-        return Verdict(False, f"ping {check.target}{where}: no statistics in the answer")
+        return Verdict(False, PING[("nothing", in_vrf)], fields)
     if rows[0]["target"] != check.target:
-        return Verdict(False, f"ping {check.target}{where}: the answer is about {rows[0]['target']}")
+        return Verdict(False, PING[("another", in_vrf)], {**fields, "other": rows[0]["target"]})
     sent, received = int(rows[0]["sent"]), int(rows[0]["received"])
     lost = 100 * (sent - received) / sent if sent else 100.0
-    detail = f"ping {check.target}{where}: {received}/{sent} answered"
+    counted = {**fields, "received": received, "sent": sent}
+    template = PING[("answered", in_vrf)]
     if check.expect == "unreachable":
-        return Verdict(received == 0, detail)
-    return Verdict(received > 0 and lost <= check.max_loss, detail)
+        return Verdict(received == 0, template, counted)
+    return Verdict(received > 0 and lost <= check.max_loss, template, counted)
 
 
 def _normal(prefix: str) -> str:
@@ -127,11 +160,15 @@ def _normal(prefix: str) -> str:
 
 def _judge_routes(check: RouteCheck | OnlyCheck | CountCheck, tables: list[set[str]]) -> Verdict:
     if isinstance(check, CountCheck):
-        return Verdict(True, " + ".join(f"{len(t)} IPv{v} routes" for v, t in zip((4, 6), tables, strict=False)))
+        counts = {f"v{version}": len(table) for version, table in zip((4, 6), tables, strict=False)}
+        return Verdict(
+            True, N_("{v4} IPv4 routes + {v6} IPv6 routes") if "v6" in counts else N_("{v4} IPv4 routes"), counts
+        )
     routes = set().union(*tables)
     if isinstance(check, RouteCheck):
         present = check.prefix in routes
-        return Verdict(present == (check.expect == "present"), f"{check.prefix} {'present' if present else 'absent'}")
+        template = N_("{prefix} present") if present else N_("{prefix} absent")
+        return Verdict(present == (check.expect == "present"), template, {"prefix": check.prefix})
     return _only(check, routes)
 
 
@@ -140,8 +177,9 @@ def _only(check: OnlyCheck, routes: set[str]) -> Verdict:
     inside = {r for r in routes if any(_subnet(ip_network(r), w) for w in within)}
     extra = sorted(inside - set(check.allowed))
     if extra:
-        return Verdict(False, f"not agreed but present: {', '.join(extra[:5])}")
-    return Verdict(True, f"inside {', '.join(check.within)} only {', '.join(sorted(inside)) or 'nothing'}")
+        return Verdict(False, N_("not agreed but present: {prefixes}"), {"prefixes": ", ".join(extra[:5])})
+    fields = {"within": ", ".join(check.within), "prefixes": ", ".join(sorted(inside))}
+    return Verdict(True, N_("inside {within} only {prefixes}") if inside else N_("nothing inside {within}"), fields)
 
 
 def _subnet(prefix: Any, within: Any) -> bool:

@@ -6,67 +6,73 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jinja2 import Environment, select_autoescape
-
 from netauto.files import write_atomic
+from netauto.i18n import ReportLocale
+from netauto.pages import render_page, term
 
 if TYPE_CHECKING:
-    from netauto.runbook.run import RunReport
-
-_HTML = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Runbook {{ r.runbook.runbook }}: {{ r.status }}</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;
-padding:4px 8px;text-align:left;vertical-align:top}.ok{color:#070}.failed,.waiting{color:#a00}pre{margin:0}</style>
-</head><body>
-<h1>Runbook {{ r.runbook.runbook }} ({{ r.runbook.name }})</h1>
-<p>Mode <b>{{ r.runbook.mode }}</b>, VPN <b>{{ r.runbook.target_vpn }}</b>, runbook hash <code>{{ r.hash }}</code>.</p>
-<p id="status">Result: <b>{{ r.status }}</b></p>
-<table id="steps"><tr><th>#</th><th>step</th><th>kind</th><th>title</th><th>status</th><th>detail</th></tr>
-{% for s in r.steps %}<tr><td>{{ loop.index }}</td><td>{{ s.id }}</td><td>{{ s.kind }}</td><td>{{ s.title }}</td>
-<td class="{{ s.status }}">{{ s.status }}</td><td>{{ s.detail }}{% for c in s.checks %}<br>{{ c[0] }}:
-{{ 'pass' if c[1] else 'FAIL' }} ({{ c[2] }}){% endfor %}</td></tr>
-{% endfor %}</table>
-{% if r.devices %}<h2>After the rollback</h2><ul>{% for d, state in r.devices.items() %}<li>{{ d }}: {{ state }}</li>
-{% endfor %}</ul>{% endif %}
-<h2>Lines per step and device</h2>
-{% for step, devices in r.lines.items() %}<h3>{{ step }}</h3>{% for device, lines in devices.items() %}
-<p>{{ device }}</p><pre>{{ lines | join('\n') }}</pre>{% endfor %}{% endfor %}
-</body></html>
-"""
+    from netauto.runbook.checks import Verdict
+    from netauto.runbook.run import RunReport, StepOutcome
 
 
-def markdown(report: RunReport) -> str:
+def markdown(report: RunReport, locale: ReportLocale) -> str:
+    _ = locale.gettext
     book = report.runbook
     out = [
-        f"# Runbook {book.runbook} ({book.name})",
+        "# " + _("Runbook %(id)s (%(name)s)") % {"id": book.runbook, "name": book.name},
         "",
-        f"Mode {book.mode}, VPN {book.target_vpn}, runbook hash `{report.hash}`.",
+        _("Mode %(mode)s, VPN %(vpn)s, runbook hash %(hash)s.")
+        % {"mode": term(_, "mode", book.mode), "vpn": book.target_vpn, "hash": f"`{report.hash}`"},
         "",
-        f"**Result: {report.status}**",
+        _("Run started on %(when)s.") % {"when": locale.when(report.started)},
         "",
-        "| # | step | kind | status | detail |",
+        "**" + _("Result: %(status)s") % {"status": term(_, "run", report.status)} + "**",
+        "",
+        f"| # | {_('step')} | {_('kind')} | {_('status')} | {_('detail')} |",
         "|---|------|------|--------|--------|",
     ]
     for number, step in enumerate(report.steps, 1):
-        checks = "; ".join(f"{c[0]}: {'pass' if c[1] else 'FAIL'} ({c[2]})" for c in step.checks)
-        detail = "; ".join(text for text in (step.detail, checks) if text).replace("|", "\\|")
-        out.append(f"| {number} | {step.id} | {step.kind} | {step.status} | {detail} |")
+        checks = "; ".join(check_text(name, verdict, locale) for name, verdict in step.checks)
+        detail = "; ".join(text for text in (step_detail(step, locale), checks) if text).replace("|", "\\|")
+        out.append(
+            f"| {number} | {step.id} | {term(_, 'step-kind', step.kind)} | {term(_, 'step', step.status)} | {detail} |"
+        )
     if report.devices:
-        out += ["", "## After the rollback", ""] + [f"- {d}: {state}" for d, state in report.devices.items()]
-    out += ["", "## Lines per step and device"]
+        out += ["", f"## {_('After the rollback')}", ""]
+        out += [f"- {d}: {term(_, 'device-state', state)}" for d, state in report.devices.items()]
+    out += ["", f"## {_('Lines per step and device')}"]
     for step_id, devices in report.lines.items():
         for device, lines in devices.items():
             out += ["", f"### {step_id} — {device}", "", "```", *lines, "```"]
     return "\n".join(out) + "\n"
 
 
-def html(report: RunReport) -> str:
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    return env.from_string(_HTML).render(r=report)
+def check_text(name: str, verdict: Verdict, locale: ReportLocale) -> str:
+    """`route core-a-cr1 vrf dept-a: pass (172.20.1.0/24 present)`, in the report's language."""
+    said = term(locale.gettext, "verdict", "pass" if verdict.passed else "fail")
+    return f"{name}: {said} ({verdict.shown(locale)})"
 
 
-def write_reports(report: RunReport, folder: Path) -> tuple[Path, Path]:
+def step_detail(step: StepOutcome, locale: ReportLocale) -> str:
+    """What a step's own detail adds: a check step's is its failed checks, shown with every check; a
+    gate's says how it was confirmed (netauto/runbook/run.py GATE_CONFIRMED)."""
+    if step.checks:
+        return ""
+    return locale.gettext(step.detail) if step.kind == "gate" and step.detail else step.detail
+
+
+def html(report: RunReport, locale: ReportLocale) -> str:
+    return render_page(
+        "runbook.html.j2",
+        locale,
+        r=report,
+        check_text=lambda name, verdict: check_text(name, verdict, locale),
+        step_detail=lambda step: step_detail(step, locale),
+    )
+
+
+def write_reports(report: RunReport, folder: Path, locale: ReportLocale) -> tuple[Path, Path]:
     md, page = folder / "report.md", folder / "report.html"
-    write_atomic(md, markdown(report))
-    write_atomic(page, html(report))
+    write_atomic(md, markdown(report, locale))
+    write_atomic(page, html(report, locale))
     return md, page

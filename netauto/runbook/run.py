@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from nornir.core.filter import F
 from nornir.core.task import Result, Task
 
 from netauto.errors import NetautoError
+from netauto.i18n import N_, ReportLocale
 from netauto.pipeline import PlanResult
 from netauto.platforms import get_platform
 from netauto.push.engine import PushOptions, backup_all, nornir_for
@@ -54,6 +56,11 @@ from netauto.runbook.report import write_reports
 from netauto.secrets import Secrets
 
 DONE, ROLLED_BACK, PAUSED, ROLLBACK_FAILED = "done", "rolled back", "paused", "rollback failed"
+GATE_CONFIRMED = {  # how a gate was confirmed: a catalogue message, so the report shows it in its language
+    "yes": N_("confirmed (--yes)"),
+    "confirm": N_("confirmed (--confirm)"),
+    "asked": N_("confirmed"),
+}
 # a step's timer on commit-on-trial platforms: it is confirmed as soon as its lines are in, so the timer
 # only matters when the session dies in between (the device then undoes the step by itself)
 TRIAL_SECONDS = 600
@@ -77,6 +84,7 @@ class RunOptions:
     journal_root: Path = Path("build/runbooks")
     resume: Path | None = None
     baseline_root: Path = Path("baselines")
+    lang: str | None = None  # the reports' language (zh or en); None: the network's locale
 
 
 @dataclass
@@ -86,7 +94,7 @@ class StepOutcome:
     title: str
     status: str  # ok | failed | skipped (done before a resume) | waiting | undone | pending
     detail: str = ""
-    checks: list[tuple[str, bool, str]] = field(default_factory=list)  # description, passed, detail
+    checks: list[tuple[str, Verdict]] = field(default_factory=list)  # what was checked, its verdict
 
 
 @dataclass
@@ -98,6 +106,7 @@ class RunReport:
     steps: list[StepOutcome]
     devices: dict[str, str] = field(default_factory=dict)  # device -> end state after a rollback
     lines: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # step -> device -> lines (masked)
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def ok(self) -> bool:
@@ -124,7 +133,7 @@ def run_runbook(result: PlanResult, secrets: Secrets, runbook: Runbook, options:
     with _sessions(result, devices, options) as nr:
         backup_all(nr, journal, devices)
         _run_steps(nr, runbook, journal, platforms, options, report)
-    write_reports(report, journal.folder)
+    write_reports(report, journal.folder, _report_locale(result, options))
     return report
 
 
@@ -212,15 +221,16 @@ def _run_steps(
                 journal.write("*", "runbook", "paused", step=step.id)
                 report.status = PAUSED
                 return
-            how = " (--yes)" if options.yes else " (--confirm)" if step.id in options.confirmed else ""
-            outcome.status, outcome.detail = "ok", "confirmed" + how
+            how = "yes" if options.yes else "confirm" if step.id in options.confirmed else "asked"
+            outcome.status, outcome.detail = "ok", GATE_CONFIRMED[how]
         elif isinstance(step, CheckStep):
             outcome.checks = _check(nr, step, platforms, options.check_seconds)
-            for (name, passed, detail), check in zip(outcome.checks, step.checks, strict=True):
-                journal.write(check.device, "check", "ok" if passed else "failed", f"{name}: {detail}", step=step.id)
-            failed = [c for c in outcome.checks if not c[1]]
+            for (name, verdict), check in zip(outcome.checks, step.checks, strict=True):
+                status = "ok" if verdict.passed else "failed"
+                journal.write(check.device, "check", status, f"{name}: {verdict.detail}", step=step.id)
+            failed = [(name, verdict) for name, verdict in outcome.checks if not verdict.passed]
             outcome.status = "failed" if failed else "ok"
-            outcome.detail = "; ".join(f"{c[0]}: {c[2]}" for c in failed)
+            outcome.detail = "; ".join(f"{name}: {verdict.detail}" for name, verdict in failed)
         else:
             outcome.status, outcome.detail = _configure(nr, step, journal)
         if outcome.status != "ok":
@@ -240,13 +250,13 @@ def _gate(step: GateStep, options: RunOptions) -> bool:
     return False
 
 
-def _check(nr: Nornir, step: CheckStep, platforms: dict[str, str], seconds: float) -> list[tuple[str, bool, str]]:
+def _check(nr: Nornir, step: CheckStep, platforms: dict[str, str], seconds: float) -> list[tuple[str, Verdict]]:
     """Every check of the step, asked again until all pass or `seconds` have gone by."""
     deadline = time.monotonic() + seconds
     while True:
         verdicts = _ask_all(nr, step, platforms)
         if all(v.passed for _, v in verdicts) or time.monotonic() > deadline:
-            return [(name, v.passed, v.detail) for name, v in verdicts]
+            return verdicts
         time.sleep(2.0)
 
 
@@ -258,7 +268,8 @@ def _ask_all(nr: Nornir, step: CheckStep, platforms: dict[str, str]) -> list[tup
         name = f"{check.kind} {check.device}" + (f" vrf {check.vrf}" if check.vrf else "")
         multi = results[check.device]
         if multi.failed:
-            verdicts.append((name, Verdict(False, f"could not ask: {describe_failure(multi[0].exception)}")))
+            failure = describe_failure(multi[0].exception)
+            verdicts.append((name, Verdict(False, N_("could not ask: {failure}"), {"failure": failure})))
         else:
             verdicts.append((name, multi[0].result[k]))
     for device in devices:
@@ -381,8 +392,12 @@ def run_rollback(
     )
     with _sessions(result, devices, options) as nr:
         _roll_back(nr, runbook, journal, report)
-    write_reports(report, journal.folder)
+    write_reports(report, journal.folder, _report_locale(result, options))
     return report
+
+
+def _report_locale(result: PlanResult, options: RunOptions) -> ReportLocale:
+    return ReportLocale.for_network(result.inventory.network, options.lang)
 
 
 def describe(runbook: Runbook, mask: Callable[[str], str] | None = None) -> list[Any]:
