@@ -72,6 +72,22 @@ def unavailable(in_ci: str, elsewhere: str) -> NoReturn:
     pytest.skip(elsewhere)
 
 
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """A real headless Chromium with the CJK fonts a Chinese desktop has (tests/browser.py)."""
+    from browser import chromium_paths, cjk_fonts, headless_chromium
+
+    if chromium_paths() is None:
+        unavailable("chromium and chromium-driver (Debian) are required in CI", "chromium / chromedriver not installed")
+    if "Noto Sans CJK SC" not in cjk_fonts():
+        unavailable("fonts-noto-cjk (Debian) is required in CI", "no CJK font installed (fonts-noto-cjk)")
+    driver = headless_chromium()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
 @functools.cache
 def lacking_kernel_features() -> frozenset[str]:
     return frozenset(feature.id for feature in kernel.missing())

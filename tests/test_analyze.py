@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.webdriver.common.by import By
 
+from browser import assert_drawn_in_a_cjk_font, has_han
 from conftest import QINGPU, run_netauto
 from netauto.analyze.analysis import analyze, build_context, impact_of
 from netauto.analyze.capacity import Failure
+from netauto.i18n import ReportLocale
+from netauto.pages import term
 from netauto.pipeline import build_plan
 
 
@@ -156,3 +161,41 @@ def test_console_and_json_outputs_agree_on_the_verdict(flag: str) -> None:
         assert json.loads(result.stdout)["ok"] is True
     else:
         assert result.stdout.startswith("PASS qingpu")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_analysis_page_in_a_real_browser(tmp_path: Path, browser: Any, lang: str) -> None:
+    """The page shows what the JSON says, in the chosen language; in Chinese its labels and findings are
+    Chinese and drawn in a CJK font (no tofu)."""
+    page = tmp_path / "analysis.html"
+    result = run_netauto("analyze", str(QINGPU), "--json", "--html", str(page), "--lang", lang)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    locale = ReportLocale(lang)  # type: ignore[arg-type]
+    browser.get(page.as_uri())
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == locale.html_lang
+    by_check = {
+        row.find_elements(By.TAG_NAME, "td")[0].text: int(row.find_elements(By.TAG_NAME, "td")[1].text)
+        for row in browser.find_elements(By.CSS_SELECTOR, "#findings-by-check tr")[1:]
+    }
+    expected = Counter(term(locale.gettext, "check", f["check"]) for f in document["findings"])
+    assert by_check == dict(expected)
+    failures = browser.find_elements(By.CSS_SELECTOR, "#failure-counts tr")[1:]
+    shown = sorted(int(row.find_elements(By.TAG_NAME, "td")[1].text) for row in failures)
+    assert shown == sorted(c["scenarios"] for c in document["failures"]["counts"].values())
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#blast-radius tr")) - 1 == len(document["blast_radius"])
+    verdict = browser.find_element(By.ID, "verdict").text
+    assert locale.gettext("All policy checks pass." if document["ok"] else "Policy checks fail.") in verdict
+    headings = [h.text for h in browser.find_elements(By.TAG_NAME, "h2")]
+    messages = [
+        row.find_elements(By.TAG_NAME, "td")[2].text
+        for row in browser.find_elements(By.CSS_SELECTOR, "#findings tr")[1:]
+    ]
+    assert len(messages) == len(document["findings"])
+    if lang == "zh":
+        assert all(has_han(h) for h in headings) and all(has_han(m) for m in messages), (headings, messages)
+        assert "青浦区电子政务外网" in browser.find_element(By.TAG_NAME, "h1").text
+        assert_drawn_in_a_cjk_font(browser, "h1")
+    else:
+        assert not any(has_han(h) for h in headings)
+        assert messages == [f["message"] for f in document["findings"]]  # the JSON's English, word for word

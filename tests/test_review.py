@@ -10,9 +10,14 @@ from typing import Any
 
 import pytest
 import yaml
+from selenium.webdriver.common.by import By
 
-from conftest import TESTS, run_netauto, unavailable
+from browser import assert_drawn_in_a_cjk_font, has_han
+from conftest import TESTS, run_netauto
+from netauto.i18n import ReportLocale
 from netauto.secrets import MASK
+
+ZH = ReportLocale("zh")
 
 SECRETS = TESTS / "fixtures" / "secrets.yaml"
 NEW_VILLAGE = "  - id: village-9\n    class: village\n    parent: town-1\n"
@@ -152,62 +157,69 @@ def test_remediation_against_running_configs(workspace: Path) -> None:
     town = next(d for d in change["devices"] if d["name"] == "town-1-pe1")
     assert town["remediation_lines"] > 0
     markdown = (workspace / "build" / "review.md").read_text()
-    assert "Commands against the running config" in markdown and "interface eth" in markdown
+    assert ZH.gettext("Commands against the running config:") in markdown and "interface eth" in markdown
 
 
 # --- the review page in a real headless browser ---------------------------------------------------
 
 
-def _browser():  # type: ignore[no-untyped-def]
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        unavailable("chromium and chromium-driver (Debian) are required in CI", "chromium / chromedriver not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-    ):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(driver), options=options)
-
-
-def test_review_page_in_a_real_browser(workspace: Path) -> None:
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_review_page_in_a_real_browser(workspace: Path, browser: Any, lang: str) -> None:
     approve(workspace, "CHG-1")
     with (workspace / "inventory" / "mini" / "sites.yaml").open("a") as sites:
         sites.write(NEW_VILLAGE)
     rotated = workspace / "rotated.yaml"
     rotated.write_text(SECRETS.read_text().replace("test-isis-key-0001", "rotated-isis-key-0009"))
     rotated.chmod(0o600)
-    result = run_netauto("diff", "inventory/mini", "--json", "--secrets", str(rotated), cwd=workspace)
+    result = run_netauto("diff", "inventory/mini", "--json", "--lang", lang, "--secrets", str(rotated), cwd=workspace)
     summary = json.loads(result.stdout)
-    from selenium.webdriver.common.by import By
+    locale = ReportLocale(lang)  # type: ignore[arg-type]
+    browser.get((workspace / "build" / "review.html").as_uri())
+    assert browser.title.startswith(locale.gettext("Change review"))
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == locale.html_lang
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert int(browser.find_element(By.ID, "devices-touched").text) == summary["totals"]["devices"]
+    assert int(browser.find_element(By.ID, "lines-added").text) == summary["totals"]["added"]
+    assert int(browser.find_element(By.ID, "lines-removed").text) == summary["totals"]["removed"]
+    assert int(browser.find_element(By.ID, "devices-unchanged").text) == summary["totals"]["unchanged"]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#devices tr.device")
+    assert len(rows) == len(summary["devices"])
+    assert browser.find_element(By.ID, "change-hash").text == summary["change_hash"]
+    assert browser.find_elements(By.CSS_SELECTOR, "#topology .node.touched")
+    assert "rotated-isis-key" not in text and "test-isis-key" not in text and MASK in text
+    headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "h2")]
+    expected = ["Risk flags", "By site class and role", "Source of truth", "Devices", "Per-device changes"]
+    assert all(locale.gettext(h) in headings for h in expected)
+    assert "最小外网" in browser.find_element(By.TAG_NAME, "h1").text  # the network's own name, from the inventory
+    if lang == "zh":
+        assert all(has_han(h) for h in headings), headings
+        assert not any(english in headings for english in expected)
+        assert_drawn_in_a_cjk_font(browser, "h1")
+    else:
+        assert headings[: len(expected)] != [] and not any(has_han(h) for h in headings)
 
-    browser = _browser()
-    try:
-        browser.get((workspace / "build" / "review.html").as_uri())
-        assert browser.title.startswith("Change review")
-        text = browser.find_element(By.TAG_NAME, "body").text
-        assert int(browser.find_element(By.ID, "devices-touched").text) == summary["totals"]["devices"]
-        assert int(browser.find_element(By.ID, "lines-added").text) == summary["totals"]["added"]
-        assert int(browser.find_element(By.ID, "lines-removed").text) == summary["totals"]["removed"]
-        rows = browser.find_elements(By.CSS_SELECTOR, "#devices tr.device")
-        assert len(rows) == len(summary["devices"])
-        assert browser.find_element(By.ID, "change-hash").text == summary["change_hash"]
-        assert browser.find_elements(By.CSS_SELECTOR, "#topology .node.touched")
-        assert "rotated-isis-key" not in text and "test-isis-key" not in text and MASK in text
-    finally:
-        browser.quit()
+
+def test_a_first_review_summarises_per_site_class_and_role(workspace: Path, browser: Any) -> None:
+    summary = diff(workspace)  # nothing approved yet: every device is new
+    assert {d["status"] for d in summary["devices"]} == {"new"}
+    browser.get((workspace / "build" / "review.html").as_uri())
+    groups = browser.find_elements(By.CSS_SELECTOR, "#by-class tr.group")
+    per_role_shown: dict[str, int] = {}
+    for group in groups:
+        role = str(group.get_attribute("data-role"))
+        per_role_shown[role] = per_role_shown.get(role, 0) + int(group.find_element(By.CSS_SELECTOR, "td.devices").text)
+    per_role: dict[str, int] = {}
+    for device in summary["devices"]:
+        per_role[device["role"]] = per_role.get(device["role"], 0) + 1
+    assert per_role_shown == per_role and len(groups) >= len(per_role)
+    added = sum(int(g.find_element(By.CSS_SELECTOR, "td.added").text) for g in groups)
+    assert added == summary["totals"]["added"]
+    # the full configurations are folded away: the page reads as its summary until a device is opened
+    details = browser.find_elements(By.CSS_SELECTOR, "details")
+    assert len(details) == summary["totals"]["devices"] and not any(d.get_attribute("open") for d in details)
+    assert ZH.gettext(
+        "No baseline is approved yet: this is the first review of the network, and every device is new."
+    ) in (browser.find_element(By.ID, "baseline").text)
 
 
 def test_a_broken_approvals_file_is_a_clear_error(workspace: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rich.cells import cell_len
 
 from conftest import TESTS, run_netauto
 from netauto.pipeline import build_plan
@@ -277,14 +278,23 @@ def test_frr_cannot_run_a_ping_check() -> None:
     assert reason is not None and "'ping' check" in reason
 
 
-def test_the_list_shows_every_dedicated_network_and_its_state(tmp_path: Path) -> None:
-    environment = {**os.environ, "COLUMNS": "200"}
+@pytest.mark.parametrize("columns", [80, 200])
+def test_the_list_shows_every_dedicated_network_on_one_line(tmp_path: Path, columns: int) -> None:
+    """Each network's Chinese name stays whole on its line, on an 80-column terminal too (rich measures a
+    Chinese character as two columns; the state column gives way, not the name)."""
+    environment = {**os.environ, "COLUMNS": str(columns)}
     listed = run_netauto(
         "runbook", "list", str(QINGPU), "--journal-dir", str(tmp_path), cwd=TESTS.parent, env=environment
     )
     assert listed.returncode == 0, listed.stderr
-    states = [line for line in listed.stdout.splitlines() if "│" in line and ("sh-" in line or "qp-" in line)]
-    assert len(states) == 15 and all("planned" in line for line in states)
+    networks = yaml.safe_load((QINGPU / "dedicated.yaml").read_text(encoding="utf-8"))["dedicated_networks"]
+    lines = listed.stdout.splitlines()
+    assert len(networks) == 15
+    for network in networks:
+        line = next(line for line in lines if line.startswith(network["id"] + " "))
+        assert network["name"] in line and "planned" in line and network["mode"] in line, line
+        assert cell_len(line) <= columns
+    assert "times in Asia/Shanghai" in lines[0]
 
 
 def test_render_shows_a_migration_only_once_the_inventory_says_it_is_done(qingpu: Path, tmp_path: Path) -> None:

@@ -173,9 +173,9 @@ def test_interconnect_brings_in_the_agreed_prefixes_only_and_rolls_back(runbook_
     assert len(counts) == 2 and all("IPv4 routes" in c for c in counts)  # before and after, recorded
     before, after = (int(c.split(": ")[1].split()[0]) for c in counts)
     assert after == before + 2  # the border's /31 and the agreed prefix, nothing else
-    assert "**Result: done**" in (run_folder / "report.md").read_text(encoding="utf-8")
+    assert "**结果：完成**" in (run_folder / "report.md").read_text(encoding="utf-8")  # the network's zh-CN
     page = (run_folder / "report.html").read_text(encoding="utf-8")
-    assert "Result: <b>done</b>" in page and "route-map DN-A-IN permit 40" in page
+    assert '结果： <b class="ok">完成</b>' in page and "route-map DN-A-IN permit 40" in page
     listed = _netauto(lab, folder, "runbook", "list", str(folder / "inv"))
     assert "dn-a" in listed.stdout and "done" in listed.stdout
     _mark_migrated(folder / "inv")  # the inventory now says so: the routers already run what it renders
@@ -204,7 +204,7 @@ def test_a_failed_post_check_rolls_back_to_the_pre_change_configs(runbook_lab: P
     undone = [r["step"] for r in records if r["action"] == "undo" and r["status"] == "ok"]
     assert undone == ["peering", "filters", "border"]  # the completed steps, newest first
     assert lab.meanings() == lab.before
-    assert "FAIL" in (run_folder / "report.md").read_text(encoding="utf-8")
+    assert ": 未通过 (" in (run_folder / "report.md").read_text(encoding="utf-8")  # the check that failed
 
 
 def test_an_edited_runbook_is_not_approved(runbook_lab: PushLab, folder: Path) -> None:

@@ -83,8 +83,9 @@ def test_the_interconnect_runbook_runs_end_to_end_with_its_checks_read_from_the_
     ):
         assert command in log
     assert "peer 10.253.0.16 as-number 64701" in routers.running(BORDER)
-    report = _report(tmp_path, "dn-a")
-    assert "BGP 10.253.0.16: Established" in report and "172.20.1.0/24 present" in report
+    report = _report(tmp_path, "dn-a")  # in the network's language, Chinese (network.locale's default)
+    assert "通过 (BGP 10.253.0.16：Established)" in report and "通过 (172.20.1.0/24 存在)" in report
+    assert "**结果：完成**" in report
 
 
 def test_a_check_that_fails_rolls_the_completed_steps_back(planned: tuple[Routers, Path, Path], tmp_path: Path) -> None:
@@ -177,7 +178,7 @@ def test_the_cutover_runbook_moves_the_site_and_checks_it_from_the_pe(
 ) -> None:
     routers, inventory, runbook = cutover
     _approve(runbook, tmp_path, "CHG-5")
-    done = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes")
+    done = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes", "--lang", "en")
     assert done.returncode == 0, done.stdout + done.stderr
     log = routers.log(PE)
     for command in (
@@ -200,7 +201,7 @@ def test_a_site_whose_lan_does_not_answer_is_rolled_back(cutover: tuple[Routers,
     before = routers.meanings()
     routers.fault(CE, down=r"GigabitEthernet9/0/0\.")
     _approve(runbook, tmp_path, "CHG-6")
-    failed = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes", "--check-timeout", "3")
+    failed = _run(routers, tmp_path, inventory, runbook, "--apply", "--yes", "--check-timeout", "3", "--lang", "en")
     assert failed.returncode == 4, failed.stdout + failed.stderr
     assert f"ping {LAN_GATEWAY} in dept-c: 0/5 answered" in failed.stdout and "site-village-1: undone" in failed.stdout
     report = _report(tmp_path, "dn-c")

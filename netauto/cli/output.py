@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -22,6 +26,7 @@ if TYPE_CHECKING:
     from netauto.lab.verify import Verification
     from netauto.push.engine import PushReport
     from netauto.review.change import Change
+    from netauto.runbook.status import NetworkState
 
 
 @contextmanager
@@ -99,6 +104,38 @@ def _table(title: str, headers: tuple[str, ...], rows: Iterable[tuple[object, ..
     for row in rows:
         table.add_row(*(str(cell) for cell in row))
     return table
+
+
+def print_runbook_list(console: Console, states: list[NetworkState], runbooks: Path, time_zone: str) -> None:
+    """The dedicated networks, one line each where the terminal allows: the Chinese name (two columns a
+    character, as rich measures it) never wraps; the state column gives way first."""
+    zone = ZoneInfo(time_zone)
+    table = Table(
+        title=f"Dedicated networks (runbooks in {runbooks}/, times in {time_zone})",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=0,  # the box draws one space between columns
+    )
+    for header in ("network", "name", "mode", "runbook"):
+        table.add_column(header, no_wrap=True)
+    table.add_column("state", overflow="fold", min_width=7)
+    table.add_column("last run", no_wrap=True)
+    for state in states:
+        when = _local_minute(state.last_run, zone) if state.last_run else "-"
+        table.add_row(state.id, state.name, state.mode, "yes" if state.runbook else "-", state.state, when)
+    console.print(table)
+
+
+def _local_minute(moment: str, zone: ZoneInfo) -> str:
+    """
+    >>> _local_minute("2026-12-07T15:37:12+00:00", ZoneInfo("Asia/Shanghai"))
+    '2026-12-07 23:37'
+    """
+    parsed = datetime.fromisoformat(moment)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def print_rows(console: Console, title: str, rows: list[dict[str, Any]]) -> None:
