@@ -914,11 +914,19 @@ def vm_down(vm_name: VmName = DEFAULT_VM) -> None:
 
 
 @vm_app.command("status")
-def vm_status(vm_name: VmName = DEFAULT_VM) -> None:
+def vm_status(
+    vm_name: VmName = DEFAULT_VM,
+    console: Annotated[
+        int, typer.Option("--console", min=0, help="Also print the last LINES of the VM's serial console.")
+    ] = 0,
+) -> None:
     """Whether the lab VM runs, how it is accelerated, where its channel is."""
     from netauto.lab import vm
 
     machine = vm.find(vm_name)
+    if console:
+        for line in vm.console_tail(vm_name, console):
+            stdout.print(f"console: {line}", markup=False, highlight=False)
     if machine is None:
         stdout.print(f"VM {vm_name}: not running", markup=False, highlight=False)
         raise typer.Exit(1)

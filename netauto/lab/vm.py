@@ -38,6 +38,7 @@ from netauto.errors import NetautoError
 
 CACHE = Path("/var/cache/netauto/vm")
 STATE_ROOT = Path("/run/netauto/vm")
+SERVER_ALIVE_COUNT = 12  # keep-alives of 15 s each that may go unanswered
 KERNEL_METAPACKAGE = "linux-image-amd64"
 QEMU = "qemu-system-x86_64"
 DEFAULT_VM = "lab"
@@ -440,6 +441,16 @@ def _quiet(command: list[str], timeout: float = 60) -> int:
         return 255
 
 
+def console_tail(name: str = DEFAULT_VM, lines: int = 40) -> list[str]:
+    """The last lines of the VM's serial console (the guest kernel's messages: an OOM kill, a panic),
+    kept until `down`; empty when there is none."""
+    try:
+        text = (state_folder(name) / "console.log").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return text.splitlines()[-lines:]
+
+
 def _console_tail(folder: Path, lines: int = 8) -> str:
     try:
         text = (folder / "console.log").read_text(encoding="utf-8", errors="replace")
@@ -526,6 +537,11 @@ def ssh_command(vm: Vm, master: bool = False) -> list[str]:
         "ConnectTimeout=10",
         "-o",
         "ServerAliveInterval=15",
+        # a guest under TCG on a loaded host can leave sshd unscheduled for long: give up on it only after
+        # 3 minutes without an answer (ssh's default, 3 x 15 s, dropped a whole test run in CI); a test
+        # that really hangs is stopped by its own time limit
+        "-o",
+        f"ServerAliveCountMax={SERVER_ALIVE_COUNT}",
         # through the connection the boot opened (_open_master), when it is still there: under TCG a
         # new SSH connection costs about 3 s of key exchange more than a shared one (measured)
         *[word for option in sharing for word in ("-o", option)],
