@@ -19,7 +19,7 @@ from __future__ import annotations
 import gettext
 import io
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from typing import Literal
@@ -81,15 +81,21 @@ class ReportLocale:
         >>> ReportLocale("en", "Europe/London").when("2026-07-01T12:00:00Z")
         'Jul 1, 2026, 1:00:00\u202fPM (UTC+01:00)'
         """
-        if isinstance(moment, str):
-            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=ZoneInfo("UTC"))
         from babel.dates import format_datetime  # Babel is loaded only by a report that shows a date
 
-        local = moment.astimezone(self._zone)
+        local = local_time(moment, self._zone)
         offset = local.strftime("%z")
         return f"{format_datetime(local, 'medium', locale=LANGUAGES[self.lang])} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def local_time(moment: datetime | str, zone: ZoneInfo) -> datetime:
+    """A moment (aware, or an ISO string such as a journal's; naive means UTC) in `zone`.
+
+    >>> local_time("2026-12-07T23:59:00Z", ZoneInfo("Asia/Shanghai")).isoformat()
+    '2026-12-08T07:59:00+08:00'
+    """
+    parsed = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)).astimezone(zone)
 
 
 @cache

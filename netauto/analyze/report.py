@@ -140,8 +140,9 @@ def _colour(planes: list[str]) -> str:
 
 def picture(plan: Plan, locale: ReportLocale, names: Names, highlight: set[str] | None = None) -> dict[str, Any]:
     """What `topology.svg.j2` draws: the topology picture, its colours and the planes' names."""
-    nodes, lines = topology_picture(plan, locale, names.native(locale), highlight)
-    planes = {p: names.planes[p] if names.native(locale) and p in names.planes else None for p in PLANE_COLOURS}
+    native = names.native(locale)
+    nodes, lines = topology_picture(plan, locale, native, highlight)
+    planes = {p: names.planes.get(p) if native else None for p in PLANE_COLOURS}
     return {
         "plane_names": planes,
         "nodes": nodes,
@@ -153,9 +154,7 @@ def picture(plan: Plan, locale: ReportLocale, names: Names, highlight: set[str] 
     }
 
 
-def analysis_html(
-    analysis: Analysis, plan: Plan, locale: ReportLocale, names: Names, generated: datetime | None = None
-) -> str:
+def analysis_html(analysis: Analysis, plan: Plan, locale: ReportLocale, names: Names) -> str:
     severities = Counter(f.severity for f in analysis.findings)
     by_check: dict[str, int] = defaultdict(int)
     for finding in analysis.findings:
@@ -172,6 +171,6 @@ def analysis_html(
         link_class_names=names.link_classes,
         finding_text=lambda finding: finding_text(finding, locale),
         failure_name=lambda name: failure_name(name, locale),
-        generated=generated or datetime.now(UTC),
+        generated=datetime.now(UTC),
         **picture(plan, locale, names),
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -17,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from netauto.errors import Diagnostic
+from netauto.i18n import local_time
 from netauto.pipeline import STAGES, PlanResult
 from netauto.plan.export import summary
 
@@ -132,10 +132,7 @@ def _local_minute(moment: str, zone: ZoneInfo) -> str:
     >>> _local_minute("2026-12-07T15:37:12+00:00", ZoneInfo("Asia/Shanghai"))
     '2026-12-07 23:37'
     """
-    parsed = datetime.fromisoformat(moment)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return local_time(moment, zone).strftime("%Y-%m-%d %H:%M")
 
 
 def print_rows(console: Console, title: str, rows: list[dict[str, Any]]) -> None:

@@ -56,6 +56,18 @@ def _named(ident: str, name: str) -> str:
     return f"{name} ({ident})" if name and name != ident else ident
 
 
+def markdown_table(headers: tuple[str, ...], rows: list[tuple[object, ...]]) -> list[str]:
+    r"""A Markdown table's lines; a `|` inside a cell is escaped.
+
+    >>> markdown_table(("a", "b"), [(1, "x|y")])
+    ['| a | b |', '|---|---|', '| 1 | x\\|y |']
+    """
+    text = [[str(cell).replace("|", "\\|") for cell in row] for row in [headers, *rows]]
+    return ["| " + " | ".join(text[0]) + " |", "|" + "---|" * len(headers)] + [
+        "| " + " | ".join(r) + " |" for r in text[1:]
+    ]
+
+
 def render_page(template: str, locale: ReportLocale, **context: Any) -> str:
     return _environment(locale.lang).get_template(template).render(locale=locale, **context)
 

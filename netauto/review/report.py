@@ -9,7 +9,7 @@ from typing import Any
 
 from netauto.analyze.report import picture
 from netauto.i18n import ReportLocale
-from netauto.pages import Names, render_page, term
+from netauto.pages import Names, markdown_table, render_page, term
 from netauto.plan.model import Plan
 from netauto.review.change import VILLAGES_AFFECTED, Change, DeviceChange, side_by_side, unified
 
@@ -144,7 +144,7 @@ def review_markdown(change: Change, title: str, locale: ReportLocale, names: Nam
         [f"- {flag}" for flag in risk_texts(change, locale)] or [f"- {_('none')}"]
     )
     out += ["", f"## {_('By site class and role')}", ""]
-    out += _table(
+    out += markdown_table(
         (_("site class"), _("role"), _("sites"), _("devices"), _("new"), _("lines added"), _("lines removed")),
         [
             (g.site_class, term(_, "role", g.role), g.sites, g.devices, g.new, g.added, g.removed)
@@ -152,7 +152,7 @@ def review_markdown(change: Change, title: str, locale: ReportLocale, names: Nam
         ],
     )
     out += ["", f"## {_('Devices')}", ""]
-    out += _table(
+    out += markdown_table(
         (_("device"), _("site"), _("role"), _("status"), _("added"), _("removed"), _("risk")),
         [
             (
@@ -174,7 +174,7 @@ def review_markdown(change: Change, title: str, locale: ReportLocale, names: Nam
             out.append(f"- {term(_, 'section', section)}: " + ", ".join(parts))
     if change.analysis:
         out += ["", f"## {_('Analysis before and after')}", ""]
-        out += _table(
+        out += markdown_table(
             ("", _("before"), _("after")),
             [
                 (
@@ -204,12 +204,3 @@ def _baseline_line(change: Change, locale: ReportLocale) -> str:
         "by": approved.by,
         "when": locale.when(approved.at),
     }
-
-
-def _table(headers: tuple[str, ...], rows: list[tuple[object, ...]]) -> list[str]:
-    """A Markdown table; a `|` inside a cell is escaped."""
-    cells = [headers, *rows]
-    text = [[str(cell).replace("|", "\\|") for cell in row] for row in cells]
-    return ["| " + " | ".join(text[0]) + " |", "|" + "---|" * len(headers)] + [
-        "| " + " | ".join(r) + " |" for r in text[1:]
-    ]

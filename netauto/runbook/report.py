@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from netauto.files import write_atomic
 from netauto.i18n import ReportLocale
-from netauto.pages import render_page, term
+from netauto.pages import markdown_table, render_page, term
 
 if TYPE_CHECKING:
     from netauto.runbook.checks import Verdict
@@ -28,15 +28,14 @@ def markdown(report: RunReport, locale: ReportLocale) -> str:
         "",
         "**" + _("Result: %(status)s") % {"status": term(_, "run", report.status)} + "**",
         "",
-        f"| # | {_('step')} | {_('kind')} | {_('status')} | {_('detail')} |",
-        "|---|------|------|--------|--------|",
     ]
-    for number, step in enumerate(report.steps, 1):
-        checks = "; ".join(check_text(name, verdict, locale) for name, verdict in step.checks)
-        detail = "; ".join(text for text in (step_detail(step, locale), checks) if text).replace("|", "\\|")
-        out.append(
-            f"| {number} | {step.id} | {term(_, 'step-kind', step.kind)} | {term(_, 'step', step.status)} | {detail} |"
-        )
+    out += markdown_table(
+        ("#", _("step"), _("kind"), _("status"), _("detail")),
+        [
+            (number, step.id, term(_, "step-kind", step.kind), term(_, "step", step.status), _step_cell(step, locale))
+            for number, step in enumerate(report.steps, 1)
+        ],
+    )
     if report.devices:
         out += ["", f"## {_('After the rollback')}", ""]
         out += [f"- {d}: {term(_, 'device-state', state)}" for d, state in report.devices.items()]
@@ -59,6 +58,11 @@ def step_detail(step: StepOutcome, locale: ReportLocale) -> str:
     if step.checks:
         return ""
     return locale.gettext(step.detail) if step.kind == "gate" and step.detail else step.detail
+
+
+def _step_cell(step: StepOutcome, locale: ReportLocale) -> str:
+    checks = "; ".join(check_text(name, verdict, locale) for name, verdict in step.checks)
+    return "; ".join(text for text in (step_detail(step, locale), checks) if text)
 
 
 def html(report: RunReport, locale: ReportLocale) -> str:
