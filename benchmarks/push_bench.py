@@ -34,6 +34,10 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import fakes  # noqa: E402  (tests/fakes: the vendor stand-ins)
+
 SECRETS = ROOT / "tests" / "fixtures" / "secrets.yaml"
 LAB = "nt-pbench"
 SIZE = ["--towns", "3", "--villages-per-town", "2", "--bureaus", "5"]  # 20 managed routers
@@ -170,8 +174,7 @@ def start_stand_ins(folder: Path, inventory: Path) -> tuple[subprocess.Popen[str
     (routers / "known_hosts").write_text("".join(f"[127.0.0.1]:{p} {host_key}\n" for p in ports.values()), "utf-8")
     hosts = {d: {"hostname": "127.0.0.1", "port": p} for d, p in ports.items()}
     (routers / "hosts.yaml").write_text(yaml.safe_dump(hosts), encoding="utf-8")
-    command = [sys.executable, "-m", "tests.fakes.vendor_cli", str(routers / "spec.yaml")]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    process = fakes.start_stand_ins(routers / "spec.yaml", stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None and process.stdout.readline().strip() == "ready"
     env = {**os.environ, "NETAUTO_USERNAME": "netops", "NETAUTO_SSH_KEY": str(routers / "client_ed25519"),
            "NETAUTO_KNOWN_HOSTS": str(routers / "known_hosts")}  # fmt: skip

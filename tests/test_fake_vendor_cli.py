@@ -9,7 +9,6 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any
 import paramiko
 import pytest
 import yaml
-from fakes import answers
+from fakes import answers, start_stand_ins
 from fakes.routing import Attached, Network, router_of
 from fakes.vendor_cli import (
     COMWARE,
@@ -40,7 +39,7 @@ from netmiko.exceptions import (
     ReadTimeout,
 )
 
-from conftest import ROOT, free_port, unavailable
+from conftest import free_port, unavailable
 from netauto.parse import parse
 
 TIME_SCALE = 0.03  # VRP trial 60 s -> 1.8 s, XR confirmed 30 s -> 0.9 s, Comware delay 1 min -> 1.8 s
@@ -205,9 +204,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     ports = {platform: free_port() for platform in ROUTERS}
     spec = _write_spec(folder, ports)
     stderr = (folder / "server.stderr").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.vendor_cli", str(spec)],
-        cwd=ROOT,
+    process = start_stand_ins(
+        spec,
         stdout=subprocess.PIPE,
         stderr=stderr,
         text=True,
@@ -565,9 +563,8 @@ def test_server_answers_sigterm_cleanly(tmp_path: Path) -> None:
     for name in ("host_ed25519", "client_ed25519"):
         _keygen(tmp_path / name)
     spec = _write_spec(tmp_path, {platform: free_port() for platform in ROUTERS})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.vendor_cli", str(spec)],
-        cwd=ROOT,
+    process = start_stand_ins(
+        spec,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

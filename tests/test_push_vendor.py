@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fakes import start_stand_ins
 from test_push import _actions, _journal, _wait_for_record, _wait_journal
 
 from conftest import TESTS, free_port, run_netauto
@@ -127,8 +128,7 @@ def _start(cwd: Path, inventory: Path, devices: list[str] = ROUTERS) -> Routers:
     (folder / "known_hosts").write_text("".join(known), encoding="utf-8")
     hosts = {d: {"hostname": "127.0.0.1", "port": port} for d, port in ports.items()}
     (folder / "hosts.yaml").write_text(yaml.safe_dump(hosts), encoding="utf-8")
-    command = [sys.executable, "-m", "tests.fakes.vendor_cli", str(folder / "spec.yaml")]
-    process = subprocess.Popen(command, cwd=TESTS.parent, stdout=subprocess.PIPE, text=True)
+    process = start_stand_ins(folder / "spec.yaml", stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None and process.stdout.readline().strip() == "ready"
     return Routers(folder, platforms, process)
 

@@ -9,7 +9,8 @@ Comware 7 and Cisco IOS-XR behind a real SSH server, speaking enough of each CLI
 - IOS-XR: per-session candidate; `commit`; `commit confirmed <30..65535>` (rolled back at expiry
   unless a later `commit` confirms it); `abort` discards the candidate and leaves config mode.
 
-Run from the repository root: `python -m tests.fakes.vendor_cli SPEC.yaml` (format in `load_spec`).
+Run from the tests folder: `python -m fakes.vendor_cli SPEC.yaml` (format in `load_spec`), as
+`fakes.start_stand_ins` does.
 It prints `ready` once every device listens and exits cleanly on SIGTERM.
 
 The config model is deliberately small: a tree of lines nested by indentation. In config mode a line
@@ -1578,7 +1579,7 @@ def _log_ssh_library_to(path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
     if len(arguments) != 1:
-        print("usage: python -m tests.fakes.vendor_cli SPEC.yaml", file=sys.stderr)
+        print("usage: python -m fakes.vendor_cli SPEC.yaml (from the tests folder)", file=sys.stderr)
         return 2
     try:
         spec = load_spec(Path(arguments[0]))
